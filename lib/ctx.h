@@ -25,6 +25,15 @@ struct rtc_ctx {
 struct rtc_ctx *rtc_ctx_new(const char *prog);
 void rtc_ctx_free(struct rtc_ctx *ctx);
 
+/*
+ * Load rtc.conf into ctx->conf. IN: path, or NULL for the first that
+ * exists of $RTC_CONFIG, $XDG_CONFIG_HOME/rtc/rtc.conf (default
+ * ~/.config/rtc/rtc.conf), /etc/rtc/rtc.conf. No file is not an error
+ * (conf stays empty) unless path or $RTC_CONFIG names one.
+ * RET: RTC_OK or the parse error with *cause.
+ */
+int rtc_ctx_load_conf(struct rtc_ctx *ctx, const char *path, char **cause);
+
 /* RET: nonzero when a stop was requested. */
 int rtc_ctx_stopping(const struct rtc_ctx *ctx);
 

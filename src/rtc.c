@@ -188,6 +188,12 @@ main(int argc, char **argv)
 		free(cause);
 		cause = NULL;
 	}
+	if (rtc_ctx_load_conf(ctx, NULL, &cause) != RTC_OK) {
+		fprintf(stderr, "rtc: %s\n", cause ? cause : "cannot read rtc.conf");
+		free(cause);
+		rtc_ctx_free(ctx);
+		return 78;
+	}
 	ctx->stop = &stop_flag;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -33,4 +33,11 @@ for verb in $("$RTC_BIN" --help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
 	expect_status 64 "$RTC_BIN" "$verb" --no-such-option
 	contains "$T/err" "usage: rtc $verb"
 done
+# rtc.conf: a broken file named by RTC_CONFIG is reported with exit 78
+printf 'a = = 1\n' >"$T/bad.conf"
+expect_status 78 env RTC_CONFIG="$T/bad.conf" "$RTC_BIN" version
+contains "$T/err" "bad.conf"
+expect_status 78 env RTC_CONFIG="$T/missing.conf" "$RTC_BIN" version
+printf '[s3]\njobs = 4\n' >"$T/good.conf"
+expect_status 0 env RTC_CONFIG="$T/good.conf" "$RTC_BIN" version
 echo "PASS"
