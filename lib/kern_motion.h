@@ -1,0 +1,127 @@
+/*
+ * kern_motion: rigid-body (6-parameter) motion estimation of each volume
+ * against a reference volume, for realtime fMRI.
+ *
+ * CONVENTION. The estimate is the rigid transform T that maps a point p of
+ * the reference volume's world space (scanner RAS+, mm) to the same
+ * anatomy in the registered volume's world space:
+ *
+ *     T(p) = R (p - c) + c + t,      R = Rz(rot_z) . Ry(rot_y) . Rx(rot_x)
+ *
+ * where c is the world position of the centre of the reference voxel grid
+ * (voxel ((nx-1)/2, (ny-1)/2, (nz-1)/2)), t = (trans_x, trans_y, trans_z)
+ * in mm, and Rx(a) = [1 0 0; 0 cos a -sin a; 0 sin a cos a] (right-handed,
+ * angles in radians; Ry, Rz likewise about y and z). So trans_x = +2
+ * says the anatomy moved 2 mm along +x (towards the subject's left in
+ * RAS+), and rot_z > 0 turns +x towards +y. Framewise
+ * displacement is Power et al. (2012): sum |d trans| + r * sum |d rot|,
+ * r = 50 mm, against the previously registered volume (0 for the first).
+ *
+ * METHOD. Inverse-compositional Gauss-Newton (Baker & Matthews 2004) on
+ * the sum of squared intensity differences over the brain mask: the
+ * reference's gradients, steepest-descent images and Hessian are computed
+ * once per pyramid level in rtc_motion_new(), so an iteration is one
+ * trilinear sample of the moving volume per mask voxel plus a 6x6 solve.
+ * Coarse to fine over a 2x pyramid, warm-started from the previous
+ * volume's estimate. Mask voxels whose sample falls outside the moving
+ * volume are left out of that iteration (and out of its Hessian).
+ *
+ * HOT PATH. rtc_motion_register() and rtc_motion_reslice() allocate
+ * nothing; they run OpenMP-parallel over mask voxels and sum partial
+ * results in a fixed chunk order, so results do not depend on the number
+ * of threads. One struct rtc_motion is not to be used by two threads at
+ * once.
+ */
+#ifndef RTC_KERN_MOTION_H
+#define RTC_KERN_MOTION_H
+
+#include <stdint.h>
+
+#include "kern_grid.h"
+#include "kern_interp.h"
+
+struct rtc_motion;
+
+struct rtc_motion_opts {
+	int levels;               /* pyramid levels, 1..4 (default 2) */
+	int max_iter;             /* iterations per level (default 15) */
+	double tol_mm;            /* stop a level when an update moves no
+	                           * point of a 50 mm sphere more than this
+	                           * (default 0.002 mm; coarser levels use
+	                           * tol_mm * 2^level) */
+	int stride;               /* use every stride-th mask voxel at the
+	                           * finest level (default 1: all) */
+	double fd_radius_mm;      /* Power's head radius (default 50) */
+};
+
+struct rtc_motion_result {
+	double trans[3];          /* trans_x, trans_y, trans_z, mm */
+	double rot[3];            /* rot_x, rot_y, rot_z, radians */
+	double fd;                /* framewise displacement, mm */
+	double matrix[4][4];      /* T as a world -> world affine */
+	double rms;               /* RMS intensity residual over the mask
+	                           * (finest level, last iteration) */
+	int iterations;           /* total over all levels */
+	int converged;            /* the finest level met tol_mm */
+	int nsamples;             /* mask voxels used at the finest level */
+};
+
+/* OUT: *o with the defaults above. */
+void rtc_motion_opts_init(struct rtc_motion_opts *o);
+
+/*
+ * Prepare registration to a reference volume: build the pyramids, the
+ * reference gradients and Hessians, and every buffer the hot path needs.
+ * IN: ref (rtc_grid_nvox(grid) floats, not kept), grid (the reference
+ * geometry), mask (same size, nonzero = brain; NULL = rtc_mask_auto() on
+ * ref), opts (NULL = defaults). OUT: *mp, free with rtc_motion_free().
+ * RET: RTC_OK, RTC_ERR_INVAL (bad grid/options, or a mask with fewer than
+ * 64 voxels), RTC_ERR_NOMEM.
+ */
+int rtc_motion_new(const float *ref, const struct rtc_grid *grid,
+    const uint8_t *mask, const struct rtc_motion_opts *opts,
+    struct rtc_motion **mp, char **cause);
+void rtc_motion_free(struct rtc_motion *m);
+
+/* Forget the previous estimate: the next volume starts from identity and
+ * gets FD 0 (call at the start of a new run). */
+void rtc_motion_reset(struct rtc_motion *m);
+
+/*
+ * Register one volume. IN: vol (same nx, ny, nz as the reference; float
+ * voxels), affine (vol's voxel -> world; NULL = the reference's). OUT:
+ * *out. RET: RTC_OK; RTC_ERR_FORMAT when the estimate broke down (too few
+ * mask voxels inside the volume, non-finite values): *out is untouched
+ * and the warm start is kept. Allocates nothing.
+ */
+int rtc_motion_register(struct rtc_motion *m, const float *vol,
+    const double affine[4][4], struct rtc_motion_result *out);
+
+/*
+ * Reslice vol into the reference grid with the estimate res: out(v) =
+ * vol at T(A_ref v), 0 outside vol. IN: interp (BSPLINE uses scratch
+ * held by m). OUT: out (reference nvox floats; must not alias vol).
+ * RET: RTC_OK or RTC_ERR_INVAL (singular affine). Allocates nothing.
+ */
+int rtc_motion_reslice(struct rtc_motion *m, const float *vol,
+    const double affine[4][4], const struct rtc_motion_result *res,
+    enum rtc_interp interp, float *out);
+
+/* OUT: c[3], the rotation centre (centre of the reference grid). */
+void rtc_motion_center(const struct rtc_motion *m, double c[3]);
+
+/*
+ * Parameters <-> matrix, with the convention above. IN: trans, rot, c.
+ * OUT: T (world -> world affine).
+ */
+void rtc_motion_params_to_matrix(const double trans[3], const double rot[3],
+    const double c[3], double T[4][4]);
+/* IN: T (rigid), c. OUT: trans, rot (rot_y in [-pi/2, pi/2]). */
+void rtc_motion_matrix_to_params(const double T[4][4], const double c[3],
+    double trans[3], double rot[3]);
+
+/* RET: Power's framewise displacement between two parameter sets. */
+double rtc_motion_fd(const double trans_a[3], const double rot_a[3],
+    const double trans_b[3], const double rot_b[3], double radius_mm);
+
+#endif
