@@ -43,6 +43,7 @@ struct rtc_clf {
 	double *alpha;            /* 2 * max_samples */
 	double *f;                /* Q alpha */
 	int ns, head;
+	double gscale;            /* 1 / features: Gram of unit-scale data */
 	int blocks, prev_label, epochs;
 	double part[NCHUNK], part2[NCHUNK];
 };
@@ -56,8 +57,8 @@ rtc_clf_opts_init(struct rtc_clf_opts *o)
 	o->train_after_blocks = 4;
 	o->retrain = 1;
 	o->max_samples = 400;
-	o->max_epochs = 500;
-	o->tol = 1e-3;
+	o->max_epochs = 200;
+	o->tol = 0.1;
 }
 
 static int
@@ -186,6 +187,7 @@ rtc_clf_new_online(const struct rtc_grid *g, const uint8_t *mask,
 		return RTC_ERR_TOO_BIG;
 	}
 	c->online = 1;
+	c->gscale = 1.0 / (double)c->nf;
 	c->store = malloc(ms * c->nf * sizeof(float));
 	c->y = calloc(ms, 1);
 	c->K = calloc(ms * ms, sizeof(double));
@@ -348,13 +350,23 @@ store_sample(struct rtc_clf *c, int y)
 
 	memcpy(xs, c->x, nf * sizeof(float));
 	c->y[slot] = (signed char)y;
+	/* the solvers start from the last solution; a new sample starts at
+	 * the usual initial point */
+	if (c->o.loss == RTC_CLF_LOGISTIC) {
+		double a0 = 0.001 * c->o.C < 1e-8 ? 0.001 * c->o.C : 1e-8;
+
+		c->alpha[2 * slot] = a0;
+		c->alpha[2 * slot + 1] = c->o.C - a0;
+	} else
+		c->alpha[slot] = 0.0;
 	if (c->ns < c->o.max_samples)
 		c->ns++;
 	c->head = (c->head + 1) % c->o.max_samples;
 	n = c->ns;
 #pragma omp parallel for schedule(static) if (nf * (size_t)n >= PAR_MIN)
 	for (j = 0; j < n; j++) {
-		double k = dot(xs, c->store + (size_t)j * nf, nf) + 1.0;
+		double k = c->gscale * dot(xs, c->store + (size_t)j * nf, nf) +
+		    1.0;
 
 		c->K[(size_t)slot * ms + j] = k;
 		c->K[(size_t)j * ms + slot] = k;
@@ -369,9 +381,13 @@ solve_svm(struct rtc_clf *c)
 	const double D = 1.0 / (2.0 * c->o.C);
 	int i, j, ep;
 
-	for (i = 0; i < n; i++) {
-		c->alpha[i] = 0.0;
-		c->f[i] = 0.0;
+	/* f = Q alpha from the warm start */
+	for (j = 0; j < n; j++) {
+		double sum = 0.0;
+
+		for (i = 0; i < n; i++)
+			sum += c->alpha[i] * c->y[i] * c->K[(size_t)j * ms + i];
+		c->f[j] = c->y[j] * sum;
 	}
 	for (ep = 0; ep < c->o.max_epochs; ep++) {
 		double pgmax = -INFINITY, pgmin = INFINITY;
@@ -411,10 +427,7 @@ solve_logistic(struct rtc_clf *c)
 	double innereps = 1e-2, *al = c->alpha;
 	int i, j, ep;
 
-	for (i = 0; i < n; i++) {
-		al[2 * i] = 0.001 * C < 1e-8 ? 0.001 * C : 1e-8;
-		al[2 * i + 1] = C - al[2 * i];
-	}
+	/* f = Q alpha from the warm start (alpha_i = al[2i]) */
 	for (j = 0; j < n; j++) {
 		double s = 0.0;
 
@@ -438,12 +451,14 @@ solve_logistic(struct rtc_clf *c)
 				sign = -1.0;
 			}
 			old = al[ind1];
+			/* convergence: the gradient at the current point */
+			gp = sign * b + log(old / (C - old));
+			if (fabs(gp) > gmax)
+				gmax = fabs(gp);
 			z = old;
 			if (C - z < 0.5 * C)
 				z *= 0.1;
 			gp = a * (z - old) + sign * b + log(z / (C - z));
-			if (fabs(gp) > gmax)
-				gmax = fabs(gp);
 			while (inner <= 100) {
 				double gpp, tz;
 
@@ -508,7 +523,7 @@ rtc_clf_train(struct rtc_clf *c)
 
 		for (q = 0; q < n; q++)
 			s += c->f[q] * c->store[(size_t)q * nf + k];
-		c->w[k] = (float)s;
+		c->w[k] = (float)(c->gscale * s);
 	}
 	c->b = b;
 	c->ready = 1;

@@ -22,8 +22,13 @@
  * L2-regularised logistic regression or a linear SVM (squared hinge),
  * both solved by dual coordinate descent (Hsieh et al. 2008; Yu, Huang &
  * Lin 2011) on the Gram matrix of the stored samples, with a bias feature
- * of 1, so training costs O(epochs * n^2) and the Gram matrix grows by
- * one row per labelled volume (O(n * features)).
+ * of 1. The learner sees the normalised features divided by
+ * sqrt(features), so that C means the same whatever the size of the
+ * voxel set (the weights reported are for the unscaled features). Training
+ * costs O(epochs * n^2) and the Gram matrix grows by
+ * one row per labelled volume (O(n * features)). Each training starts
+ * from the previous solution (new samples at the usual initial point),
+ * so retraining after a block takes few epochs.
  *
  * Order within rtc_clf_update(): a block completed by this volume's label
  * triggers training on the samples so far; then this volume's decision
@@ -60,8 +65,9 @@ struct rtc_clf_opts {
 	int train_after_blocks;   /* (4) */
 	int retrain;              /* retrain after each later block (1) */
 	int max_samples;          /* stored training volumes (400) */
-	int max_epochs;           /* coordinate-descent epochs (500) */
-	double tol;               /* stopping tolerance (1e-3) */
+	int max_epochs;           /* coordinate-descent epochs (200) */
+	double tol;               /* stopping tolerance on the dual's
+	                           * projected gradient (0.1, as LIBLINEAR) */
 };
 
 /* Limits: features x max_samples <= 2^26 floats (256 MiB). */

@@ -32,12 +32,20 @@
 
 #include "error.h"
 #include "kern_motion.h"
+#include "kern_smooth.h"
 #include "mask.h"
 
 #define MAX_LEVELS 4
 #define NCHUNK 64
 #define ACC 32          /* per chunk: b[6], cost, nvalid, hbad[21] */
 #define MIN_SAMPLES 64
+#define BATCH 64            /* samples summed in float, then in double */
+#define WARM_MAX_STEP_MM 1.5    /* larger first step: take the pyramid */
+#define COARSE_TOL_MM 0.01      /* trilinear levels before the B-spline */
+#define FINAL_SAMPLES 10000     /* automatic final_stride aims at this */
+
+/* four floats as one SIMD value (GCC/Clang vector extension) */
+typedef float v4sf __attribute__((vector_size(16)));
 
 struct sample {
 	float i, j, k, r;
@@ -64,8 +72,11 @@ struct rtc_motion {
 	double trans[3], rot[3];          /* warm start */
 	double prev_trans[3], prev_rot[3];
 	int have_prev;
+	struct level fin;                 /* B-spline refinement samples */
 	double *acc;                      /* NCHUNK * ACC */
-	float *scratch;                   /* nvox, for B-spline reslicing */
+	float *scratch;                   /* nvox: B-spline coefficients */
+	struct rtc_smooth *sm;            /* pre-smoothing (or NULL) */
+	float *svol;                      /* nvox: the smoothed volume */
 };
 
 void
@@ -73,9 +84,12 @@ rtc_motion_opts_init(struct rtc_motion_opts *o)
 {
 	o->levels = 2;
 	o->max_iter = 15;
-	o->tol_mm = 0.002;
+	o->tol_mm = 0.005;
 	o->stride = 1;
 	o->fd_radius_mm = 50.0;
+	o->final_bspline = 1;
+	o->final_stride = 0;
+	o->smooth_fwhm_mm = 5.0;
 }
 
 /* ---- rigid transform algebra ---- */
@@ -292,10 +306,13 @@ level_factors(int nx, int ny, int nz, int f[3])
 	f[2] = nz >= 16 ? 2 : 1;
 }
 
-/* Build level l's samples from its reference image and mask. */
+/* Build level L's samples from its reference image and mask, the
+ * gradients from gimg: img itself (central differences), or for the
+ * B-spline stage the image's B-spline coefficients, whose central
+ * differences are the exact derivatives of the spline at the voxels. */
 static int
-build_samples(struct level *L, const float *img, const uint8_t *mask,
-    int stride, const double c[3])
+build_samples(struct level *L, const float *img, const float *gimg,
+    const uint8_t *mask, int stride, const double c[3])
 {
 	int nx = L->nx, ny = L->ny, nz = L->nz, i, j, k, r, q;
 	double inv[4][4];
@@ -326,15 +343,15 @@ build_samples(struct level *L, const float *img, const uint8_t *mask,
 					break;
 				val = img[v];
 				/* voxel-space gradient, one-sided at borders */
-				gv[0] = nx < 2 ? 0.0 : i == 0 ? img[v + 1] - val :
-				    i == nx - 1 ? val - img[v - 1] :
-				    0.5 * (img[v + 1] - img[v - 1]);
-				gv[1] = ny < 2 ? 0.0 : j == 0 ? img[v + nx] - val :
-				    j == ny - 1 ? val - img[v - nx] :
-				    0.5 * (img[v + nx] - img[v - nx]);
-				gv[2] = nz < 2 ? 0.0 : k == 0 ? img[v + sxy] - val :
-				    k == nz - 1 ? val - img[v - sxy] :
-				    0.5 * (img[v + sxy] - img[v - sxy]);
+				gv[0] = i == 0 ? gimg[v + 1] - gimg[v] :
+				    i == nx - 1 ? gimg[v] - gimg[v - 1] :
+				    0.5 * (gimg[v + 1] - gimg[v - 1]);
+				gv[1] = j == 0 ? gimg[v + nx] - gimg[v] :
+				    j == ny - 1 ? gimg[v] - gimg[v - nx] :
+				    0.5 * (gimg[v + nx] - gimg[v - nx]);
+				gv[2] = k == 0 ? gimg[v + sxy] - gimg[v] :
+				    k == nz - 1 ? gimg[v] - gimg[v - sxy] :
+				    0.5 * (gimg[v + sxy] - gimg[v - sxy]);
 				/* world gradient: A^-T gv */
 				for (r = 0; r < 3; r++)
 					gw[r] = inv[0][r] * gv[0] +
@@ -375,8 +392,9 @@ rtc_motion_new(const float *ref, const struct rtc_grid *grid,
 	struct rtc_motion *m = NULL;
 	float *img = NULL, *prev_img = NULL;
 	uint8_t *lmask = NULL, *prev_mask = NULL, *auto_mask = NULL;
+	float *sref = NULL;
 	size_t nvox, v, cnt;
-	int rc, l, f[3];
+	int rc, l, f[3], fs;
 
 	if ((rc = rtc_grid_check(grid, cause)) != RTC_OK)
 		return rc;
@@ -396,9 +414,12 @@ rtc_motion_new(const float *ref, const struct rtc_grid *grid,
 	if (m->o.levels < 1 || m->o.levels > MAX_LEVELS ||
 	    m->o.max_iter < 1 || m->o.max_iter > 1000 ||
 	    !(m->o.tol_mm > 0.0) || m->o.stride < 1 || m->o.stride > 64 ||
-	    !(m->o.fd_radius_mm >= 0.0)) {
+	    !(m->o.fd_radius_mm >= 0.0) || m->o.final_stride < 0 ||
+	    !(m->o.smooth_fwhm_mm >= 0.0 && m->o.smooth_fwhm_mm < 1e4) ||
+	    m->o.final_stride > 64) {
 		rtc_cause_set(cause, "motion: options out of range (levels "
-		    "1..%d, max_iter 1..1000, tol_mm > 0, stride 1..64)",
+		    "1..%d, max_iter 1..1000, tol_mm > 0, stride 1..64, "
+		    "final_stride 0..64, smooth_fwhm_mm >= 0)",
 		    MAX_LEVELS);
 		rc = RTC_ERR_INVAL;
 		goto out;
@@ -425,6 +446,17 @@ rtc_motion_new(const float *ref, const struct rtc_grid *grid,
 	m->scratch = malloc(nvox * sizeof(float));
 	if (m->acc == NULL || m->scratch == NULL)
 		goto nomem;
+	if (m->o.smooth_fwhm_mm > 0.0) {
+		if ((rc = rtc_smooth_new(grid, m->o.smooth_fwhm_mm, &m->sm,
+		    cause)) != RTC_OK)
+			goto out;
+		m->svol = malloc(nvox * sizeof(float));
+		sref = malloc(nvox * sizeof(float));
+		if (m->svol == NULL || sref == NULL)
+			goto nomem;
+		rtc_smooth_apply(m->sm, ref, sref);
+		ref = sref;
+	}
 
 	for (l = 0; l < m->o.levels; l++) {
 		struct level *L = &m->lev[l];
@@ -492,8 +524,8 @@ rtc_motion_new(const float *ref, const struct rtc_grid *grid,
 			goto out;
 		}
 		rtc_affine_mul(grid->affine, L->S, L->aref);
-		rc = build_samples(L, img, lmask, l == 0 ? m->o.stride : 1,
-		    m->c);
+		rc = build_samples(L, img, img, lmask,
+		    l == 0 ? m->o.stride : 1, m->c);
 		if (rc == RTC_ERR_NOMEM)
 			goto nomem;
 		if (rc != RTC_OK)
@@ -522,6 +554,39 @@ rtc_motion_new(const float *ref, const struct rtc_grid *grid,
 		}
 		m->nlev = l + 1;
 	}
+	if (m->o.final_bspline) {
+		struct level *F = &m->fin;
+
+		F->nx = grid->nx;
+		F->ny = grid->ny;
+		F->nz = grid->nz;
+		rtc_affine_identity(F->S);
+		rtc_affine_identity(F->Sinv);
+		memcpy(F->aref, grid->affine, sizeof(F->aref));
+		memcpy(m->scratch, ref, nvox * sizeof(float));
+		rtc_interp_bspline_coeffs(m->scratch, grid->nx, grid->ny,
+		    grid->nz);
+		fs = m->o.final_stride;
+		if (fs == 0) {
+			/* auto: about FINAL_SAMPLES samples */
+			fs = (int)((rtc_mask_count(mask, nvox) + FINAL_SAMPLES -
+			    1) / FINAL_SAMPLES);
+			fs = fs < 1 ? 1 : fs;
+		}
+		rc = build_samples(F, ref, m->scratch, mask, m->o.stride * fs,
+		    m->c);
+		if (rc == RTC_ERR_NOMEM)
+			goto nomem;
+		if (rc != RTC_OK)
+			goto out;
+		if (F->ns < MIN_SAMPLES) {
+			rtc_cause_set(cause, "motion: the mask has %zu usable "
+			    "voxels at final_stride %d (need %d)", F->ns, fs,
+			    MIN_SAMPLES);
+			rc = RTC_ERR_INVAL;
+			goto out;
+		}
+	}
 	rtc_motion_reset(m);
 	*mp = m;
 	m = NULL;
@@ -540,6 +605,7 @@ out:
 	if (prev_mask != NULL && prev_mask != mask)
 		free(prev_mask);
 	free(auto_mask);
+	free(sref);
 	rtc_motion_free(m);
 	return rc;
 }
@@ -555,6 +621,9 @@ rtc_motion_free(struct rtc_motion *m)
 		free(m->lev[l].s);
 		free(m->lev[l].mov);
 	}
+	free(m->fin.s);
+	rtc_smooth_free(m->sm);
+	free(m->svol);
 	free(m->acc);
 	free(m->scratch);
 	free(m);
@@ -576,14 +645,79 @@ rtc_motion_center(const struct rtc_motion *m, double c[3])
 
 /* ---- the hot loop ---- */
 
+/* Trilinear value of img at (x, y, z); the caller keeps 0 <= x < nx - 1
+ * (and likewise y, z). */
+static inline float
+interp_linear(const float *img, int nx, size_t sxy, float x, float y,
+    float z)
+{
+	int i0 = (int)x, j0 = (int)y, k0 = (int)z;
+	float fx = x - (float)i0, fy = y - (float)j0, fz = z - (float)k0;
+	const float *p = img + (size_t)k0 * sxy + (size_t)j0 * nx + i0;
+	float c00 = p[0] + fx * (p[1] - p[0]);
+	float c01 = p[nx] + fx * (p[nx + 1] - p[nx]);
+	float c10 = p[sxy] + fx * (p[sxy + 1] - p[sxy]);
+	float c11 = p[sxy + nx] + fx * (p[sxy + nx + 1] - p[sxy + nx]);
+
+	c00 += fy * (c01 - c00);
+	c10 += fy * (c11 - c10);
+	return c00 + fz * (c10 - c00);
+}
+
+static inline void
+bspline_w(float t, float w[4])
+{
+	float t2 = t * t, t3 = t2 * t, u = 1.0f - t;
+
+	w[0] = u * u * u * (1.0f / 6.0f);
+	w[1] = (4.0f - 6.0f * t2 + 3.0f * t3) * (1.0f / 6.0f);
+	w[2] = (1.0f + 3.0f * t + 3.0f * t2 - 3.0f * t3) * (1.0f / 6.0f);
+	w[3] = t3 * (1.0f / 6.0f);
+}
+
+/* Cubic B-spline value from coefficients coef at (x, y, z); the caller
+ * keeps 1 <= x < nx - 2 (and likewise y, z). The 16 rows of 4 taps are
+ * 4-wide vectors, one accumulator per plane (independent chains), then a
+ * dot product with the x weights. */
+static inline float
+interp_bspline(const float *coef, int nx, size_t sxy, float x, float y,
+    float z)
+{
+	int i0 = (int)x, j0 = (int)y, k0 = (int)z, dy;
+	float wx[4], wy[4], wz[4];
+	const float *p;
+	v4sf v0 = { 0, 0, 0, 0 }, v1 = v0, v2 = v0, v3 = v0, r, vs;
+
+	bspline_w(x - (float)i0, wx);
+	bspline_w(y - (float)j0, wy);
+	bspline_w(z - (float)k0, wz);
+	p = coef + (size_t)(k0 - 1) * sxy + (size_t)(j0 - 1) * nx + (i0 - 1);
+	for (dy = 0; dy < 4; dy++) {
+		const float *q = p + (size_t)dy * nx;
+
+		memcpy(&r, q, sizeof(r));
+		v0 += wy[dy] * r;
+		memcpy(&r, q + sxy, sizeof(r));
+		v1 += wy[dy] * r;
+		memcpy(&r, q + 2 * sxy, sizeof(r));
+		v2 += wy[dy] * r;
+		memcpy(&r, q + 3 * sxy, sizeof(r));
+		v3 += wy[dy] * r;
+	}
+	vs = wz[0] * v0 + wz[1] * v1 + wz[2] * v2 + wz[3] * v3;
+	return vs[0] * wx[0] + vs[1] * wx[1] + vs[2] * wx[2] + vs[3] * wx[3];
+}
+
 /*
- * One pass over level L's samples against the moving image img with the
- * reference-voxel -> moving-voxel map M. Per chunk: b = sum SD e, cost,
- * number of samples inside, and SD'SD (upper triangle) of those outside.
+ * One pass over level L's samples against the moving image img (samples,
+ * or B-spline coefficients when bspline) with the reference-voxel ->
+ * moving-voxel map M. Per chunk: b = sum SD e, the cost, the number of
+ * samples inside, and SD'SD (upper triangle) of those outside. Within a
+ * chunk, BATCH samples are summed in float, batches in double.
  */
 static void
 accumulate(const struct level *L, const float *img, const double M[4][4],
-    double *acc)
+    int bspline, double *acc)
 {
 	const float m00 = (float)M[0][0], m01 = (float)M[0][1];
 	const float m02 = (float)M[0][2], m03 = (float)M[0][3];
@@ -591,90 +725,170 @@ accumulate(const struct level *L, const float *img, const double M[4][4],
 	const float m12 = (float)M[1][2], m13 = (float)M[1][3];
 	const float m20 = (float)M[2][0], m21 = (float)M[2][1];
 	const float m22 = (float)M[2][2], m23 = (float)M[2][3];
-	const int nx = L->nx, ny = L->ny, nz = L->nz;
-	const float xmax = (float)(nx - 1), ymax = (float)(ny - 1);
-	const float zmax = (float)(nz - 1);
-	const size_t sxy = (size_t)nx * ny, ns = L->ns;
+	const int nx = L->nx;
+	/* the taps must lie inside: [0, n-1) trilinear, [1, n-2) B-spline */
+	const float lo = bspline ? 1.0f : 0.0f;
+	const float hx = (float)(L->nx - (bspline ? 2 : 1));
+	const float hy = (float)(L->ny - (bspline ? 2 : 1));
+	const float hz = (float)(L->nz - (bspline ? 2 : 1));
+	const size_t sxy = (size_t)L->nx * L->ny, ns = L->ns;
 	const struct sample *smp = L->s;
 	int ch;
 
 #pragma omp parallel for schedule(static)
 	for (ch = 0; ch < NCHUNK; ch++) {
 		size_t s0 = ns * (size_t)ch / NCHUNK;
-		size_t s1 = ns * (size_t)(ch + 1) / NCHUNK, s;
-		double b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0;
-		double cost = 0.0, nvalid = 0.0, *a = acc + (size_t)ch * ACC;
+		size_t s1 = ns * (size_t)(ch + 1) / NCHUNK, sb;
+		double b[6] = { 0, 0, 0, 0, 0, 0 }, cost = 0.0, nvalid = 0.0;
+		double *a = acc + (size_t)ch * ACC;
 		int r, q, t;
 
 		memset(a, 0, ACC * sizeof(double));
-		for (s = s0; s < s1; s++) {
-			const struct sample *sp = &smp[s];
-			float x = m00 * sp->i + m01 * sp->j + m02 * sp->k + m03;
-			float y = m10 * sp->i + m11 * sp->j + m12 * sp->k + m13;
-			float z = m20 * sp->i + m21 * sp->j + m22 * sp->k + m23;
-			int i0, j0, k0;
-			float fx, fy, fz, c00, c01, c10, c11, val;
-			const float *p;
-			double e;
+		for (sb = s0; sb < s1; sb += BATCH) {
+			size_t se = s1 - sb < BATCH ? s1 : sb + BATCH, s;
+			float f[6] = { 0, 0, 0, 0, 0, 0 }, fc = 0.0f;
 
-			if (!(x >= 0.0f && x < xmax && y >= 0.0f && y < ymax &&
-			    z >= 0.0f && z < zmax)) {
-				/* outside: its SD'SD leaves the Hessian */
-				t = 8;
+			for (s = sb; s < se; s++) {
+				const struct sample *sp = &smp[s];
+				float x = m00 * sp->i + m01 * sp->j +
+				    m02 * sp->k + m03;
+				float y = m10 * sp->i + m11 * sp->j +
+				    m12 * sp->k + m13;
+				float z = m20 * sp->i + m21 * sp->j +
+				    m22 * sp->k + m23;
+				float e;
+
+				if (!(x >= lo && x < hx && y >= lo && y < hy &&
+				    z >= lo && z < hz)) {
+					/* outside: SD'SD leaves the Hessian */
+					t = 8;
+					for (r = 0; r < 6; r++)
+						for (q = r; q < 6; q++)
+							a[t++] += (double)sp->sd[r] *
+							    sp->sd[q];
+					continue;
+				}
+				e = (bspline ? interp_bspline(img, nx, sxy, x,
+				    y, z) : interp_linear(img, nx, sxy, x, y,
+				    z)) - sp->r;
 				for (r = 0; r < 6; r++)
-					for (q = r; q < 6; q++)
-						a[t++] += (double)sp->sd[r] *
-						    sp->sd[q];
-				continue;
+					f[r] += sp->sd[r] * e;
+				fc += e * e;
+				nvalid += 1.0;
 			}
-			i0 = (int)x;
-			j0 = (int)y;
-			k0 = (int)z;
-			fx = x - (float)i0;
-			fy = y - (float)j0;
-			fz = z - (float)k0;
-			p = img + (size_t)k0 * sxy + (size_t)j0 * nx + i0;
-			c00 = p[0] + fx * (p[1] - p[0]);
-			c01 = p[nx] + fx * (p[nx + 1] - p[nx]);
-			c10 = p[sxy] + fx * (p[sxy + 1] - p[sxy]);
-			c11 = p[sxy + nx] + fx * (p[sxy + nx + 1] -
-			    p[sxy + nx]);
-			c00 += fy * (c01 - c00);
-			c10 += fy * (c11 - c10);
-			val = c00 + fz * (c10 - c00);
-			e = (double)val - (double)sp->r;
-			b0 += sp->sd[0] * e;
-			b1 += sp->sd[1] * e;
-			b2 += sp->sd[2] * e;
-			b3 += sp->sd[3] * e;
-			b4 += sp->sd[4] * e;
-			b5 += sp->sd[5] * e;
-			cost += e * e;
-			nvalid += 1.0;
+			for (r = 0; r < 6; r++)
+				b[r] += f[r];
+			cost += fc;
 		}
-		a[0] = b0;
-		a[1] = b1;
-		a[2] = b2;
-		a[3] = b3;
-		a[4] = b4;
-		a[5] = b5;
+		for (r = 0; r < 6; r++)
+			a[r] = b[r];
 		a[6] = cost;
 		a[7] = nvalid;
 	}
+}
+
+struct iter_state {
+	double trans[3], rot[3];
+	int iters, converged, nvalid;
+	double rms;
+};
+
+/* Gauss-Newton iterations on one level, until an update moves points by
+ * less than tol. max_step > 0: give up (not converged) when the first
+ * update is larger than that. RET: RTC_OK or RTC_ERR_FORMAT. */
+static int
+iterate(struct rtc_motion *m, const struct level *L, const float *img,
+    int bspline, const double avinv[4][4], double tol, double max_step,
+    struct iter_state *st)
+{
+	double tot[ACC];
+	int it, ch, r, q, t;
+
+	st->converged = 0;
+	for (it = 0; it < m->o.max_iter; it++) {
+		double T[4][4], M[4][4], H[6][6], b[6], d[6], step;
+
+		rtc_motion_params_to_matrix(st->trans, st->rot, m->c, T);
+		/* M = S^-1 . A_vol^-1 . T . A_ref . S */
+		rtc_affine_mul(T, L->aref, M);
+		rtc_affine_mul(avinv, M, M);
+		rtc_affine_mul(L->Sinv, M, M);
+		accumulate(L, img, M, bspline, m->acc);
+		memset(tot, 0, sizeof(tot));
+		for (ch = 0; ch < NCHUNK; ch++)
+			for (q = 0; q < ACC; q++)
+				tot[q] += m->acc[(size_t)ch * ACC + q];
+		st->iters++;
+		if (tot[7] < MIN_SAMPLES || !isfinite(tot[6]))
+			return RTC_ERR_FORMAT;
+		memcpy(H, L->H, sizeof(H));
+		t = 8;
+		for (r = 0; r < 6; r++)
+			for (q = r; q < 6; q++) {
+				H[r][q] -= tot[t];
+				if (q != r)
+					H[q][r] -= tot[t];
+				t++;
+			}
+		for (r = 0; r < 6; r++)
+			b[r] = tot[r];
+		if (solve6(H, b, d) != 0)
+			return RTC_ERR_FORMAT;
+		for (r = 0; r < 6; r++)
+			if (!isfinite(d[r]))
+				return RTC_ERR_FORMAT;
+		compose_inverse(st->trans, st->rot, m->c, d);
+		st->rms = sqrt(tot[6] / tot[7]);
+		st->nvalid = (int)tot[7];
+		step = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) +
+		    50.0 * sqrt(d[3] * d[3] + d[4] * d[4] + d[5] * d[5]);
+		if (step < tol) {
+			st->converged = 1;
+			break;
+		}
+		if (max_step > 0.0 && it == 0 && step > max_step)
+			break;
+	}
+	return RTC_OK;
 }
 
 int
 rtc_motion_register(struct rtc_motion *m, const float *vol,
     const double affine[4][4], struct rtc_motion_result *out)
 {
-	double avinv[4][4], trans[3], rot[3], tot[ACC];
-	double rms = 0.0;
-	int l, it, iters = 0, converged = 0, ch, r, q, t, nvalid_fine = 0;
+	struct iter_state st;
+	double avinv[4][4];
+	int l, r, rc, iters;
 	const double (*av)[4] = affine != NULL ? affine :
 	    (const double (*)[4])m->grid.affine;
 
 	if (rtc_affine_invert(av, avinv) != RTC_OK)
 		return RTC_ERR_FORMAT;
+	if (m->sm != NULL) {
+		rtc_smooth_apply(m->sm, vol, m->svol);
+		vol = m->svol;
+	}
+	if (m->o.final_bspline) {
+		memcpy(m->scratch, vol, rtc_grid_nvox(&m->grid) * sizeof(float));
+		rtc_interp_bspline_coeffs(m->scratch, m->grid.nx, m->grid.ny,
+		    m->grid.nz);
+	}
+	memset(&st, 0, sizeof(st));
+	memcpy(st.trans, m->trans, sizeof(st.trans));
+	memcpy(st.rot, m->rot, sizeof(st.rot));
+	/* warm path: the previous estimate is usually within a fraction of
+	 * a millimetre, inside the fine stage's capture range */
+	if (m->have_prev && m->o.final_bspline) {
+		rc = iterate(m, &m->fin, m->scratch, 1, avinv, m->o.tol_mm,
+		    WARM_MAX_STEP_MM, &st);
+		if (rc == RTC_OK && st.converged)
+			goto done;
+		iters = st.iters;
+		memset(&st, 0, sizeof(st));
+		st.iters = iters;
+		memcpy(st.trans, m->trans, sizeof(st.trans));
+		memcpy(st.rot, m->rot, sizeof(st.rot));
+	}
 	/* moving pyramid */
 	for (l = 1; l < m->nlev; l++) {
 		const struct level *P = &m->lev[l - 1];
@@ -683,76 +897,45 @@ rtc_motion_register(struct rtc_motion *m, const float *vol,
 		downsample(l == 1 ? vol : P->mov, P->nx, P->ny, P->nz,
 		    P->nx / L->nx, P->ny / L->ny, P->nz / L->nz, L->mov);
 	}
-	memcpy(trans, m->trans, sizeof(trans));
-	memcpy(rot, m->rot, sizeof(rot));
+	/* coarse to fine; with the B-spline stage the trilinear levels only
+	 * bring the estimate into its capture range (their optimum is biased,
+	 * see the header), so they stop early and level 0 is left to it */
 	for (l = m->nlev - 1; l >= 0; l--) {
-		const struct level *L = &m->lev[l];
-		const float *img = l == 0 ? vol : L->mov;
 		double tol = m->o.tol_mm * (double)(1 << l);
 
-		converged = 0;
-		for (it = 0; it < m->o.max_iter; it++) {
-			double T[4][4], M[4][4], H[6][6], b[6], d[6], step;
-
-			rtc_motion_params_to_matrix(trans, rot, m->c, T);
-			/* M = S^-1 . A_vol^-1 . T . A_ref . S */
-			rtc_affine_mul(T, L->aref, M);
-			rtc_affine_mul(avinv, M, M);
-			rtc_affine_mul(L->Sinv, M, M);
-			accumulate(L, img, M, m->acc);
-			memset(tot, 0, sizeof(tot));
-			for (ch = 0; ch < NCHUNK; ch++)
-				for (q = 0; q < ACC; q++)
-					tot[q] += m->acc[(size_t)ch * ACC + q];
-			iters++;
-			if (tot[7] < MIN_SAMPLES || !isfinite(tot[6]))
-				return RTC_ERR_FORMAT;
-			memcpy(H, L->H, sizeof(H));
-			t = 8;
-			for (r = 0; r < 6; r++)
-				for (q = r; q < 6; q++) {
-					H[r][q] -= tot[t];
-					if (q != r)
-						H[q][r] -= tot[t];
-					t++;
-				}
-			for (r = 0; r < 6; r++)
-				b[r] = tot[r];
-			if (solve6(H, b, d) != 0)
-				return RTC_ERR_FORMAT;
-			for (r = 0; r < 6; r++)
-				if (!isfinite(d[r]))
-					return RTC_ERR_FORMAT;
-			compose_inverse(trans, rot, m->c, d);
-			if (l == 0) {
-				rms = sqrt(tot[6] / tot[7]);
-				nvalid_fine = (int)tot[7];
-			}
-			step = sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) +
-			    50.0 * sqrt(d[3] * d[3] + d[4] * d[4] +
-			    d[5] * d[5]);
-			if (step < tol) {
-				converged = 1;
+		if (m->o.final_bspline) {
+			if (l == 0 && m->nlev > 1)
 				break;
-			}
+			tol = COARSE_TOL_MM * (double)(1 << l);
 		}
+		rc = iterate(m, &m->lev[l], l == 0 ? vol : m->lev[l].mov, 0,
+		    avinv, tol, 0.0, &st);
+		if (rc != RTC_OK)
+			return rc;
 	}
+	if (m->o.final_bspline) {
+		rc = iterate(m, &m->fin, m->scratch, 1, avinv, m->o.tol_mm, 0.0,
+		    &st);
+		if (rc != RTC_OK)
+			return rc;
+	}
+done:
 	for (r = 0; r < 3; r++)
-		if (!isfinite(trans[r]) || !isfinite(rot[r]))
+		if (!isfinite(st.trans[r]) || !isfinite(st.rot[r]))
 			return RTC_ERR_FORMAT;
-	memcpy(out->trans, trans, sizeof(trans));
-	memcpy(out->rot, rot, sizeof(rot));
-	rtc_motion_params_to_matrix(trans, rot, m->c, out->matrix);
-	out->fd = m->have_prev ? rtc_motion_fd(trans, rot, m->prev_trans,
+	memcpy(out->trans, st.trans, sizeof(st.trans));
+	memcpy(out->rot, st.rot, sizeof(st.rot));
+	rtc_motion_params_to_matrix(st.trans, st.rot, m->c, out->matrix);
+	out->fd = m->have_prev ? rtc_motion_fd(st.trans, st.rot, m->prev_trans,
 	    m->prev_rot, m->o.fd_radius_mm) : 0.0;
-	out->rms = rms;
-	out->iterations = iters;
-	out->converged = converged;
-	out->nsamples = nvalid_fine;
-	memcpy(m->trans, trans, sizeof(trans));
-	memcpy(m->rot, rot, sizeof(rot));
-	memcpy(m->prev_trans, trans, sizeof(trans));
-	memcpy(m->prev_rot, rot, sizeof(rot));
+	out->rms = st.rms;
+	out->iterations = st.iters;
+	out->converged = st.converged;
+	out->nsamples = st.nvalid;
+	memcpy(m->trans, st.trans, sizeof(st.trans));
+	memcpy(m->rot, st.rot, sizeof(st.rot));
+	memcpy(m->prev_trans, st.trans, sizeof(st.trans));
+	memcpy(m->prev_rot, st.rot, sizeof(st.rot));
 	m->have_prev = 1;
 	return RTC_OK;
 }

@@ -13,24 +13,40 @@
  * in mm, and Rx(a) = [1 0 0; 0 cos a -sin a; 0 sin a cos a] (right-handed,
  * angles in radians; Ry, Rz likewise about y and z). So trans_x = +2
  * says the anatomy moved 2 mm along +x (towards the subject's left in
- * RAS+), and rot_z > 0 turns +x towards +y. Framewise
- * displacement is Power et al. (2012): sum |d trans| + r * sum |d rot|,
- * r = 50 mm, against the previously registered volume (0 for the first).
+ * RAS+), and rot_z > 0 turns +x towards +y. Framewise displacement is
+ * Power et al. (2012): sum |d trans| + r * sum |d rot|, r = 50 mm,
+ * against the previously registered volume (0 for the first).
  *
  * METHOD. Inverse-compositional Gauss-Newton (Baker & Matthews 2004) on
- * the sum of squared intensity differences over the brain mask: the
- * reference's gradients, steepest-descent images and Hessian are computed
- * once per pyramid level in rtc_motion_new(), so an iteration is one
- * trilinear sample of the moving volume per mask voxel plus a 6x6 solve.
- * Coarse to fine over a 2x pyramid, warm-started from the previous
- * volume's estimate. Mask voxels whose sample falls outside the moving
- * volume are left out of that iteration (and out of its Hessian).
+ * the sum of squared intensity differences over the brain mask, after a
+ * Gaussian pre-smoothing of both volumes (5 mm FWHM by default, as SPM's
+ * realign): the reference's gradients, steepest-descent images and
+ * Hessian are computed once in rtc_motion_new(), so an iteration is one
+ * interpolation of the moving volume per mask voxel plus a 6x6 solve.
+ * Mask voxels whose sample falls outside the moving volume are left out
+ * of that iteration and out of its Hessian.
+ *
+ * Trilinear interpolation is cheap, but its phase response is not linear:
+ * it moves fine detail by less than the sampling offset, which biases
+ * sub-voxel displacements of real EPI upward by several percent. So the
+ * estimate is made at full resolution by sampling the moving volume
+ * through its cubic B-spline (prefiltered once per volume), on about
+ * 10000 mask voxels, with the reference gradients taken from the
+ * reference's own spline. Each volume starts from the previous volume's
+ * estimate and goes straight to that stage; the first volume after new or
+ * reset, or one whose first update exceeds 1.5 mm (a jump), is first
+ * brought into range coarse to fine by trilinear levels of a 2x pyramid.
  *
  * HOT PATH. rtc_motion_register() and rtc_motion_reslice() allocate
  * nothing; they run OpenMP-parallel over mask voxels and sum partial
  * results in a fixed chunk order, so results do not depend on the number
  * of threads. One struct rtc_motion is not to be used by two threads at
  * once.
+ *
+ * SHARING THE SMOOTHING. A pipeline that smooths every volume anyway can
+ * save a pass: set smooth_fwhm_mm = 0 and hand rtc_motion_new() and
+ * rtc_motion_register() volumes already smoothed with the same kernel;
+ * the estimate is the same.
  */
 #ifndef RTC_KERN_MOTION_H
 #define RTC_KERN_MOTION_H
@@ -44,14 +60,23 @@ struct rtc_motion;
 
 struct rtc_motion_opts {
 	int levels;               /* pyramid levels, 1..4 (default 2) */
-	int max_iter;             /* iterations per level (default 15) */
-	double tol_mm;            /* stop a level when an update moves no
-	                           * point of a 50 mm sphere more than this
-	                           * (default 0.002 mm; coarser levels use
-	                           * tol_mm * 2^level) */
-	int stride;               /* use every stride-th mask voxel at the
-	                           * finest level (default 1: all) */
+	int max_iter;             /* iterations per stage (default 15) */
+	double tol_mm;            /* stop when an update moves no point of a
+	                           * 50 mm sphere more than this (default
+	                           * 0.005 mm) */
+	int stride;               /* use every stride-th mask voxel (default
+	                           * 1: all) */
 	double fd_radius_mm;      /* Power's head radius (default 50) */
+	int final_bspline;        /* estimate at full resolution with cubic
+	                           * B-spline interpolation (default 1; 0:
+	                           * trilinear levels only, faster, biased;
+	                           * see METHOD) */
+	int final_stride;         /* use every final_stride-th mask voxel
+	                           * for that refinement (default 0: the
+	                           * stride that leaves about 10000) */
+	double smooth_fwhm_mm;    /* Gaussian pre-smoothing of the reference
+	                           * and each volume before estimation
+	                           * (default 0: none) */
 };
 
 struct rtc_motion_result {
