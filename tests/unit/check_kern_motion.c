@@ -373,6 +373,414 @@ START_TEST(test_real_accuracy_vd13)
 }
 END_TEST
 
+/* The reference registered to itself: no motion, FD 0. */
+START_TEST(test_identity)
+{
+	struct rtc_grid g;
+	struct rtc_motion *m = NULL;
+	struct rtc_motion_result res;
+	double I[4][4];
+	float *ref;
+	int q;
+
+	oblique_grid(&g, 40, 40, 24);
+	ref = malloc(rtc_grid_nvox(&g) * sizeof(float));
+	rtc_affine_identity(I);
+	render(&g, I, ref);
+	ck_assert_int_eq(rtc_motion_new(ref, &g, NULL, NULL, &m, NULL), RTC_OK);
+	ck_assert_int_eq(rtc_motion_register(m, ref, NULL, &res), RTC_OK);
+	for (q = 0; q < 3; q++) {
+		ck_assert_double_eq_tol(res.trans[q], 0.0, 1e-4);
+		ck_assert_double_eq_tol(res.rot[q], 0.0, 1e-6);
+	}
+	ck_assert_double_eq(res.fd, 0.0);
+	ck_assert_int_eq(res.converged, 1);
+	ck_assert_int_gt(res.nsamples, 1000);
+	ck_assert_double_lt(res.rms, 1e-2);
+	rtc_motion_free(m);
+	rtc_motion_free(NULL);
+	free(ref);
+}
+END_TEST
+
+/* A run of volumes on a known trajectory: each estimate matches, FD is
+ * Power's FD of consecutive estimates (and of the truth, closely), reset
+ * starts a new run at FD 0. */
+START_TEST(test_trajectory_fd_reset)
+{
+	struct rtc_grid g;
+	struct rtc_motion *m = NULL;
+	struct rtc_motion_result res, prev;
+	double c[3], I[4][4], t[3] = { 0, 0, 0 }, r[3] = { 0, 0, 0 };
+	double pt[3] = { 0, 0, 0 }, pr[3] = { 0, 0, 0 };
+	struct trng rng = { 7 };
+	float *ref, *mov;
+	size_t n;
+	int k, q;
+
+	oblique_grid(&g, 48, 48, 32);
+	n = rtc_grid_nvox(&g);
+	ref = malloc(n * sizeof(float));
+	mov = malloc(n * sizeof(float));
+	rtc_affine_identity(I);
+	render(&g, I, ref);
+	ck_assert_int_eq(rtc_motion_new(ref, &g, NULL, NULL, &m, NULL), RTC_OK);
+	rtc_motion_center(m, c);
+	memset(&prev, 0, sizeof(prev));
+	for (k = 0; k < 8; k++) {
+		double T[4][4], fd_true;
+
+		if (k > 0)
+			for (q = 0; q < 3; q++) {
+				t[q] += 0.3 * (2.0 * trng_unif(&rng) - 1.0);
+				r[q] += 0.3 * DEG * (2.0 * trng_unif(&rng) - 1.0);
+			}
+		rtc_motion_params_to_matrix(t, r, c, T);
+		render(&g, T, mov);
+		ck_assert_int_eq(rtc_motion_register(m, mov, NULL, &res),
+		    RTC_OK);
+		for (q = 0; q < 3; q++) {
+			ck_assert_double_eq_tol(res.trans[q], t[q], 0.03);
+			ck_assert_double_eq_tol(res.rot[q], r[q], 0.03 * DEG);
+		}
+		fd_true = rtc_motion_fd(t, r, pt, pr, 50.0);
+		if (k == 0)
+			ck_assert_double_eq(res.fd, 0.0);
+		else {
+			ck_assert_double_eq_tol(res.fd, rtc_motion_fd(res.trans,
+			    res.rot, prev.trans, prev.rot, 50.0), 1e-12);
+			ck_assert_double_eq_tol(res.fd, fd_true, 0.1);
+		}
+		prev = res;
+		memcpy(pt, t, sizeof(t));
+		memcpy(pr, r, sizeof(r));
+	}
+	rtc_motion_reset(m);
+	ck_assert_int_eq(rtc_motion_register(m, mov, NULL, &res), RTC_OK);
+	ck_assert_double_eq(res.fd, 0.0);
+	for (q = 0; q < 3; q++)
+		ck_assert_double_eq_tol(res.trans[q], t[q], 0.03);
+	rtc_motion_free(m);
+	free(ref);
+	free(mov);
+}
+END_TEST
+
+/* A sudden 6 mm / 5 degree jump after a still volume: the warm start is
+ * far off, the pyramid takes over. */
+START_TEST(test_jump_recovered)
+{
+	struct rtc_grid g;
+	struct rtc_motion *m = NULL;
+	struct rtc_motion_result res;
+	double c[3], I[4][4], T[4][4];
+	double t[3] = { 6.0, -3.0, 2.0 }, r[3] = { 5 * DEG, -2 * DEG, 4 * DEG };
+	float *ref, *mov;
+	size_t n;
+	int q;
+
+	oblique_grid(&g, 64, 64, 40);
+	n = rtc_grid_nvox(&g);
+	ref = malloc(n * sizeof(float));
+	mov = malloc(n * sizeof(float));
+	rtc_affine_identity(I);
+	render(&g, I, ref);
+	ck_assert_int_eq(rtc_motion_new(ref, &g, NULL, NULL, &m, NULL), RTC_OK);
+	rtc_motion_center(m, c);
+	ck_assert_int_eq(rtc_motion_register(m, ref, NULL, &res), RTC_OK);
+	rtc_motion_params_to_matrix(t, r, c, T);
+	render(&g, T, mov);
+	ck_assert_int_eq(rtc_motion_register(m, mov, NULL, &res), RTC_OK);
+	for (q = 0; q < 3; q++) {
+		ck_assert_double_eq_tol(res.trans[q], t[q], 0.05);
+		ck_assert_double_eq_tol(res.rot[q], r[q], 0.05 * DEG);
+	}
+	ck_assert_int_eq(res.converged, 1);
+	ck_assert_double_gt(res.fd, 10.0);
+	rtc_motion_free(m);
+	free(ref);
+	free(mov);
+}
+END_TEST
+
+/* Same numbers, bit for bit, with 1 and 2 threads. */
+START_TEST(test_threads_bitwise)
+{
+	struct rtc_grid g;
+	struct rtc_motion *m1 = NULL, *m2 = NULL;
+	struct rtc_motion_result a, b;
+	double c[3], I[4][4], T[4][4];
+	double t[3] = { 0.7, 0.2, -0.4 }, r[3] = { 0.5 * DEG, 0.3 * DEG, -DEG };
+	float *ref, *mov;
+	size_t n;
+	int saved = omp_get_max_threads();
+
+	oblique_grid(&g, 48, 48, 32);
+	n = rtc_grid_nvox(&g);
+	ref = malloc(n * sizeof(float));
+	mov = malloc(n * sizeof(float));
+	rtc_affine_identity(I);
+	render(&g, I, ref);
+	omp_set_num_threads(1);
+	ck_assert_int_eq(rtc_motion_new(ref, &g, NULL, NULL, &m1, NULL), RTC_OK);
+	rtc_motion_center(m1, c);
+	rtc_motion_params_to_matrix(t, r, c, T);
+	render(&g, T, mov);
+	ck_assert_int_eq(rtc_motion_register(m1, mov, NULL, &a), RTC_OK);
+	omp_set_num_threads(2);
+	ck_assert_int_eq(rtc_motion_new(ref, &g, NULL, NULL, &m2, NULL), RTC_OK);
+	ck_assert_int_eq(rtc_motion_register(m2, mov, NULL, &b), RTC_OK);
+	ck_assert_int_eq(memcmp(a.trans, b.trans, sizeof(a.trans)), 0);
+	ck_assert_int_eq(memcmp(a.rot, b.rot, sizeof(a.rot)), 0);
+	ck_assert_int_eq(a.iterations, b.iterations);
+	omp_set_num_threads(saved);
+	rtc_motion_free(m1);
+	rtc_motion_free(m2);
+	free(ref);
+	free(mov);
+}
+END_TEST
+
+/* Reslicing with the estimate undoes the motion; the B-spline does it
+ * better than trilinear. */
+START_TEST(test_reslice)
+{
+	struct rtc_grid g;
+	struct rtc_motion *m = NULL;
+	struct rtc_motion_result res;
+	double c[3], I[4][4], T[4][4], e_lin = 0.0, e_bsp = 0.0, e_raw = 0.0;
+	double t[3] = { 1.3, -0.9, 0.8 }, r[3] = { DEG, -1.5 * DEG, 0.7 * DEG };
+	float *ref, *mov, *out;
+	uint8_t *mask;
+	size_t n, v, cnt = 0;
+
+	oblique_grid(&g, 48, 48, 32);
+	n = rtc_grid_nvox(&g);
+	ref = malloc(n * sizeof(float));
+	mov = malloc(n * sizeof(float));
+	out = malloc(n * sizeof(float));
+	mask = malloc(n);
+	rtc_affine_identity(I);
+	render(&g, I, ref);
+	ck_assert_int_eq(rtc_mask_auto(ref, &g, NULL, mask, NULL, NULL),
+	    RTC_OK);
+	ck_assert_int_eq(rtc_mask_erode(mask, &g, 2), RTC_OK);
+	ck_assert_int_eq(rtc_motion_new(ref, &g, NULL, NULL, &m, NULL), RTC_OK);
+	rtc_motion_center(m, c);
+	rtc_motion_params_to_matrix(t, r, c, T);
+	render(&g, T, mov);
+	ck_assert_int_eq(rtc_motion_register(m, mov, NULL, &res), RTC_OK);
+	ck_assert_int_eq(rtc_motion_reslice(m, mov, NULL, &res,
+	    RTC_INTERP_LINEAR, out), RTC_OK);
+	for (v = 0; v < n; v++)
+		if (mask[v]) {
+			e_lin += (out[v] - ref[v]) * (out[v] - ref[v]);
+			e_raw += (mov[v] - ref[v]) * (mov[v] - ref[v]);
+			cnt++;
+		}
+	ck_assert_int_eq(rtc_motion_reslice(m, mov, NULL, &res,
+	    RTC_INTERP_BSPLINE, out), RTC_OK);
+	for (v = 0; v < n; v++)
+		if (mask[v])
+			e_bsp += (out[v] - ref[v]) * (out[v] - ref[v]);
+	e_lin = sqrt(e_lin / cnt);
+	e_bsp = sqrt(e_bsp / cnt);
+	e_raw = sqrt(e_raw / cnt);
+	fprintf(stderr, "reslice RMS difference to the reference: none %.2f, "
+	    "trilinear %.3f, B-spline %.3f\n", e_raw, e_lin, e_bsp);
+	ck_assert_double_lt(e_lin, e_raw / 5.0);
+	ck_assert_double_lt(e_bsp, e_lin);
+	ck_assert_double_lt(e_bsp, 2.0);
+	rtc_motion_free(m);
+	free(ref);
+	free(mov);
+	free(out);
+	free(mask);
+}
+END_TEST
+
+START_TEST(test_bad_input)
+{
+	struct rtc_grid g;
+	struct rtc_motion *m = NULL;
+	struct rtc_motion_opts o;
+	struct rtc_motion_result res, res2;
+	double I[4][4], sing[4][4];
+	float *ref, *bad;
+	uint8_t *mask;
+	size_t n;
+	char *cause = NULL;
+
+	oblique_grid(&g, 32, 32, 20);
+	n = rtc_grid_nvox(&g);
+	ref = malloc(n * sizeof(float));
+	bad = malloc(n * sizeof(float));
+	mask = calloc(n, 1);
+	rtc_affine_identity(I);
+	render(&g, I, ref);
+	/* empty mask */
+	ck_assert_int_eq(rtc_motion_new(ref, &g, mask, NULL, &m, &cause),
+	    RTC_ERR_INVAL);
+	ck_assert_ptr_nonnull(strstr(cause, "mask"));
+	/* options */
+	rtc_motion_opts_init(&o);
+	o.levels = 9;
+	ck_assert_int_eq(rtc_motion_new(ref, &g, NULL, &o, &m, &cause),
+	    RTC_ERR_INVAL);
+	rtc_motion_opts_init(&o);
+	o.smooth_fwhm_mm = -1.0;
+	ck_assert_int_eq(rtc_motion_new(ref, &g, NULL, &o, &m, &cause),
+	    RTC_ERR_INVAL);
+	/* too thin a grid */
+	g.nz = 2;
+	ck_assert_int_eq(rtc_motion_new(ref, &g, NULL, NULL, &m, &cause),
+	    RTC_ERR_INVAL);
+	g.nz = 20;
+	/* a non-finite reference voxel */
+	memcpy(bad, ref, n * sizeof(float));
+	bad[n / 2] = NAN;
+	ck_assert_int_eq(rtc_motion_new(bad, &g, NULL, NULL, &m, &cause),
+	    RTC_ERR_INVAL);
+	ck_assert_ptr_null(m);
+	/* a NaN volume fails and keeps the warm start */
+	ck_assert_int_eq(rtc_motion_new(ref, &g, NULL, NULL, &m, &cause),
+	    RTC_OK);
+	ck_assert_int_eq(rtc_motion_register(m, ref, NULL, &res), RTC_OK);
+	for (size_t v = 0; v < n; v++)
+		bad[v] = NAN;
+	memset(&res2, 0x5a, sizeof(res2));
+	ck_assert_int_eq(rtc_motion_register(m, bad, NULL, &res2),
+	    RTC_ERR_FORMAT);
+	ck_assert_int_eq(((unsigned char *)&res2)[0], 0x5a);
+	/* a singular affine */
+	memset(sing, 0, sizeof(sing));
+	ck_assert_int_eq(rtc_motion_register(m, ref, sing, &res2),
+	    RTC_ERR_FORMAT);
+	ck_assert_int_eq(rtc_motion_register(m, ref, NULL, &res2), RTC_OK);
+	ck_assert_double_eq_tol(res2.trans[0], 0.0, 1e-4);
+	ck_assert_double_lt(res2.fd, 1e-4);
+	rtc_motion_free(m);
+	free(cause);
+	free(ref);
+	free(bad);
+	free(mask);
+}
+END_TEST
+
+/*
+ * The real series against an independent registration: dipy 1.6's
+ * AffineRegistration (rigid, mutual information, 32 bins, levels
+ * [10000, 1000, 100], sigmas [3, 1, 0], factors [4, 2, 1]) on the same
+ * dcm2niix NIfTI gave these world -> world matrices (static -> moving, the
+ * convention of T here). Volume 0 of this QA series is 25 degrees away
+ * from the rest; volumes 0..2 are not yet in steady state (volume 1 is up
+ * to 26% brighter than volume 2 in the lower slices), so the small-motion
+ * comparison takes volume 3 as the reference, as a realtime run would
+ * after its dummy scans. Cost functions (SSD here, MI there) and
+ * interpolators differ, so agreement is expected to a few tenths of a mm.
+ */
+static const double dipy_1_to_0[3][4] = {
+	{ 0.90129, -0.41994, -0.10644, 4.57287 },
+	{ 0.42600, 0.90377, 0.04153, -0.54338 },
+	{ 0.07876, -0.08277, 0.99345, -2.71498 },
+};
+static const int dipy_vols[3] = { 2, 4, 5 };
+static const double dipy_k_to_3[3][3][4] = {
+	{ { 0.99997, -0.00494, -0.00624, -0.40400 },
+	  { 0.00492, 0.99998, -0.00302, -0.41168 },
+	  { 0.00626, 0.00298, 0.99998, 0.08481 } },
+	{ { 0.99999, 0.00535, 0.00021, 0.00010 },
+	  { -0.00535, 0.99998, -0.00158, 0.00019 },
+	  { -0.00022, 0.00158, 1.00000, 0.00002 } },
+	{ { 0.99998, 0.00569, 0.00097, 0.00001 },
+	  { -0.00569, 0.99998, -0.00156, 0.00017 },
+	  { -0.00098, 0.00156, 1.00000, 0.00006 } },
+};
+
+static double
+vs_dipy(const struct rtc_grid *g, const uint8_t *mask,
+    const double T[4][4], const double d[3][4])
+{
+	double D[4][4], centre[3];
+	int r, c;
+
+	rtc_affine_identity(D);
+	for (r = 0; r < 3; r++)
+		for (c = 0; c < 4; c++)
+			D[r][c] = d[r][c];
+	mask_centroid(g, mask, centre);
+	return rms_point_error(g, T, D, centre, 50.0);
+}
+
+START_TEST(test_real_series_vs_dipy)
+{
+	struct real_series s;
+	struct rtc_motion *m = NULL;
+	struct rtc_motion_result res;
+	uint8_t *mask;
+	size_t n;
+	double e;
+	int q, t;
+
+	if (!real_series_load("siemens-vd13-mosaic", &s))
+		return;
+	ck_assert_int_eq(s.g.nx, 64);
+	ck_assert_int_eq(s.g.nz, 36);
+	ck_assert_int_eq(s.nt, 6);
+	n = rtc_grid_nvox(&s.g);
+	mask = malloc(n);
+	/* the 25 degree turn of volume 1 against volume 0: the pyramid */
+	ck_assert_int_eq(rtc_mask_auto(s.data, &s.g, NULL, mask, NULL, NULL),
+	    RTC_OK);
+	ck_assert_int_eq(rtc_motion_new(s.data, &s.g, mask, NULL, &m, NULL),
+	    RTC_OK);
+	ck_assert_int_eq(rtc_motion_register(m, s.data + n, NULL, &res),
+	    RTC_OK);
+	e = vs_dipy(&s.g, mask, res.matrix, dipy_1_to_0);
+	fprintf(stderr, "real vol 1 vs 0: rot_z %.2f deg, RMS difference to "
+	    "dipy %.3f mm\n", res.rot[2] / DEG, e);
+	ck_assert_double_gt(res.rot[2], 24.0 * DEG);
+	ck_assert_double_lt(e, 1.0);
+	rtc_motion_free(m);
+	/* steady state: volumes 2, 4, 5 against volume 3, warm path */
+	ck_assert_int_eq(rtc_mask_auto(s.data + 3 * n, &s.g, NULL, mask, NULL,
+	    NULL), RTC_OK);
+	ck_assert_int_eq(rtc_motion_new(s.data + 3 * n, &s.g, mask, NULL, &m,
+	    NULL), RTC_OK);
+	ck_assert_int_eq(rtc_motion_register(m, s.data + 3 * n, NULL, &res),
+	    RTC_OK);
+	for (q = 0; q < 3; q++)
+		ck_assert_double_lt(fabs(res.trans[q]), 1e-3);
+	for (t = 0; t < 3; t++) {
+		ck_assert_int_eq(rtc_motion_register(m, s.data +
+		    (size_t)dipy_vols[t] * n, NULL, &res), RTC_OK);
+		ck_assert_int_eq(res.converged, 1);
+		e = vs_dipy(&s.g, mask, res.matrix, dipy_k_to_3[t]);
+		fprintf(stderr, "real vol %d vs 3: t=(%.3f %.3f %.3f) mm "
+		    "r=(%.3f %.3f %.3f) deg fd %.3f, %d iter, RMS difference "
+		    "to dipy %.3f mm\n", dipy_vols[t], res.trans[0],
+		    res.trans[1], res.trans[2], res.rot[0] / DEG,
+		    res.rot[1] / DEG, res.rot[2] / DEG, res.fd, res.iterations,
+		    e);
+		ck_assert_double_lt(e, 0.4);
+	}
+	rtc_motion_free(m);
+	free(mask);
+	real_series_free(&s);
+}
+END_TEST
+
+START_TEST(test_real_accuracy_e11)
+{
+	struct accuracy a;
+
+	/* another scanner and protocol: 27 slices, realtime export */
+	if (!real_accuracy("siemens-e11-mosaic-rt", 8, &a))
+		return;
+	ck_assert_msg(a.mean <= 0.1, "mean RMS error %.4f mm > 0.1 mm", a.mean);
+}
+END_TEST
+
 Suite *
 kern_motion_suite(void);
 
@@ -388,9 +796,17 @@ kern_motion_suite(void)
 	tcase_add_test(tc, test_fd_power);
 	tcase_add_test(tc, test_convention_recovered);
 	tcase_add_test(tc, test_moving_affine);
-	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_identity);
+	tcase_add_test(tc, test_trajectory_fd_reset);
+	tcase_add_test(tc, test_jump_recovered);
+	tcase_add_test(tc, test_threads_bitwise);
+	tcase_add_test(tc, test_reslice);
+	tcase_add_test(tc, test_bad_input);
+	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tr, test_real_accuracy_vd13);
+	tcase_add_test(tr, test_real_accuracy_e11);
+	tcase_add_test(tr, test_real_series_vs_dipy);
 	tcase_set_timeout(tr, 300);
 	suite_add_tcase(s, tr);
 	return s;
