@@ -89,21 +89,23 @@ struct rtc_clf_result {
 void rtc_clf_opts_init(struct rtc_clf_opts *o);
 
 /*
- * Fixed weights. IN: g; weights (nvox floats in the functional grid);
- * bias; mask (NULL: the voxels with a nonzero finite weight; else the
+ * Fixed weights. IN: g; weights (nvox floats in the functional grid,
+ * copied); bias; mask (NULL: the voxels with a nonzero weight; else the
  * voxels of mask, which should cover the nonzero weights); o (NULL =
- * defaults; only norm is used). OUT: *cp. RET: RTC_OK, RTC_ERR_INVAL
- * (no voxel, non-finite weight or bias), RTC_ERR_NOMEM.
+ * defaults; norm is used, and loss LOGISTIC makes prob the logistic of
+ * the decision). OUT: *cp, free with rtc_clf_free(). RET: RTC_OK,
+ * RTC_ERR_INVAL (no voxel, non-finite weight or bias, options),
+ * RTC_ERR_NOMEM.
  */
 int rtc_clf_new_linear(const struct rtc_grid *g, const float *weights,
     double bias, const uint8_t *mask, const struct rtc_clf_opts *o,
     struct rtc_clf **cp, char **cause);
 
 /*
- * Online. IN: g, mask (the feature voxels, nonzero = in), o (NULL =
- * defaults). OUT: *cp. RET: RTC_OK, RTC_ERR_INVAL (options, empty mask),
- * RTC_ERR_TOO_BIG (features x max_samples over the limit),
- * RTC_ERR_NOMEM.
+ * Online. IN: g, mask (the feature voxels, nonzero = in; copied), o
+ * (NULL = defaults). OUT: *cp, free with rtc_clf_free(). RET: RTC_OK,
+ * RTC_ERR_INVAL (options, empty mask), RTC_ERR_TOO_BIG (features x
+ * max_samples over the limit), RTC_ERR_NOMEM.
  */
 int rtc_clf_new_online(const struct rtc_grid *g, const uint8_t *mask,
     const struct rtc_clf_opts *o, struct rtc_clf **cp, char **cause);

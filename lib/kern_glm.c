@@ -112,6 +112,12 @@ rtc_glm_nobs(const struct rtc_glm *m)
 	return m->nobs;
 }
 
+size_t
+rtc_glm_nonfinite(const struct rtc_glm *m)
+{
+	return m->nan_voxels;
+}
+
 int
 rtc_glm_add(struct rtc_glm *m, const double *x, const float *vol)
 {

@@ -54,13 +54,17 @@ void rtc_glm_reset(struct rtc_glm *m);
 
 /*
  * Add one volume. IN: x (nreg values: this volume's design row), vol
- * (nvox floats). RET: RTC_OK, RTC_ERR_INVAL (a non-finite x). A
- * non-finite voxel value is taken as 0 (and flagged by nan_voxels).
+ * (nvox floats). RET: RTC_OK, RTC_ERR_INVAL (a non-finite x: nothing is
+ * added). A non-finite voxel value is taken as 0 and counted (see
+ * rtc_glm_nonfinite()).
  */
 int rtc_glm_add(struct rtc_glm *m, const double *x, const float *vol);
 
 /* RET: volumes added since new/reset. */
 int rtc_glm_nobs(const struct rtc_glm *m);
+
+/* RET: non-finite voxel values met since new/reset (taken as 0). */
+size_t rtc_glm_nonfinite(const struct rtc_glm *m);
 
 /*
  * Contrast maps from all volumes so far. IN: C (ncon rows of nreg

@@ -1,24 +1,30 @@
 /*
  * kern_motion: inverse-compositional Gauss-Newton rigid registration.
  *
- * Setup (rtc_motion_new) builds, for each level of a 2x pyramid of the
- * reference, a list of samples: the mask voxels, each with its voxel
- * position, reference value and steepest-descent row SD = [g, q x g]
- * (g: the reference's world-space gradient there, q: its position
- * relative to the rotation centre c), and the Hessian H = sum SD'SD.
+ * Setup (rtc_motion_new) smooths the reference (smooth_fwhm_mm) and
+ * builds sample lists: for each level of a 2x pyramid, and for the
+ * full-resolution B-spline stage (every final_stride-th mask voxel), each
+ * sample holds its voxel position, reference value and steepest-descent
+ * row SD = [g, q x g] (g: the reference's world-space gradient there, q:
+ * its position relative to the rotation centre c); each list has its
+ * Hessian H = sum SD'SD. The B-spline stage takes g from the central
+ * differences of the reference's spline coefficients, the exact
+ * derivative of the spline it is compared with.
  *
- * Per volume (rtc_motion_register): the moving volume's pyramid is made
- * by 2x2x2 averaging into buffers kept in the struct; then for each level
- * from coarse to fine, iterate:
+ * Per volume (rtc_motion_register): smooth the volume, prefilter it into
+ * B-spline coefficients, and iterate from the previous estimate:
  *   M   = A_vol^-1 . T . A_ref        (reference voxel -> moving voxel)
- *   e_s = V(M x_s) - R_s              (trilinear)
+ *   e_s = V(M x_s) - R_s              (cubic B-spline, or trilinear)
  *   d   = (H - sum_out SD'SD)^-1 sum_in SD e
  *   T  <- T . dT(d)^-1                (dT: rotation vector d[3..5] about
  *                                      c, then translation d[0..2])
- * stopping when the update moves no point of a 50 mm sphere more than
- * the level's tolerance. Samples whose M x falls outside the moving grid
- * are dropped and their SD'SD is taken back out of H, so the Hessian
- * always matches the samples used.
+ * until the update moves no point of a 50 mm sphere more than tol_mm.
+ * When there is no previous estimate, or the first update is larger than
+ * WARM_MAX_STEP_MM, the pyramid of the volume is built by 2x2x2 averaging
+ * and the trilinear levels run first, coarse to fine, to bring the
+ * estimate into the B-spline stage's capture range. Samples whose taps
+ * fall outside the moving grid are dropped and their SD'SD is taken back
+ * out of H, so the Hessian always matches the samples used.
  *
  * Sums over samples are split into NCHUNK fixed chunks: OpenMP threads
  * take whole chunks and the chunk totals are added in chunk order, so the

@@ -84,11 +84,11 @@ struct rtc_motion_result {
 	double rot[3];            /* rot_x, rot_y, rot_z, radians */
 	double fd;                /* framewise displacement, mm */
 	double matrix[4][4];      /* T as a world -> world affine */
-	double rms;               /* RMS intensity residual over the mask
-	                           * (finest level, last iteration) */
-	int iterations;           /* total over all levels */
-	int converged;            /* the finest level met tol_mm */
-	int nsamples;             /* mask voxels used at the finest level */
+	double rms;               /* RMS intensity residual of the last
+	                           * iteration (pre-smoothed volumes) */
+	int iterations;           /* total over all stages */
+	int converged;            /* the last stage met tol_mm */
+	int nsamples;             /* mask voxels in the last iteration */
 };
 
 /* OUT: *o with the defaults above. */

@@ -325,6 +325,7 @@ START_TEST(test_bad_input)
 	ck_assert_int_eq(rtc_glm_compute(m, con, 1, tm, NULL, NULL, NULL),
 	    RTC_OK);
 	ck_assert_float_eq(tmap[2], 0.0f);
+	ck_assert_uint_eq(rtc_glm_nonfinite(m), 10);
 	rtc_glm_free(m);
 	rtc_glm_free(NULL);
 	free(cause);
