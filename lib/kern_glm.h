@@ -23,7 +23,7 @@
  * OpenMP-parallel over voxels, and give identical results for any number
  * of threads (voxels are independent).
  *
- * The design helper (struct rtc_design) builds rows for the usual realtime
+ * The design builder (struct rtc_design) builds rows for the usual realtime
  * model: Legendre drift polynomials, the 6 motion parameters, and task
  * regressors from lib/events.h.
  */

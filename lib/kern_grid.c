@@ -1,5 +1,5 @@
 /*
- * kern_grid: shape checks and affine helpers shared by the kernels. Pure
+ * kern_grid: shape checks and affine utilities shared by the kernels. Pure
  * functions on small structs; nothing here allocates.
  */
 #include "rtc_build.h"

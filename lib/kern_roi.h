@@ -12,10 +12,10 @@
  * (PSC) or two earlier volumes with sd > 0 (z), the value is 0 and its
  * valid flag 0.
  *
- * Masks: an ROI is a byte mask in the functional grid. Helpers make one
- * from a sphere in world coordinates, or resample a mask given in another
- * grid (its own affine, e.g. an anatomical-space NIfTI) by world
- * coordinates.
+ * Masks: an ROI is a byte mask in the functional grid, made from a
+ * sphere in world coordinates, or resampled by world coordinates from a
+ * mask given in another grid (its own affine, e.g. an anatomical-space
+ * NIfTI).
  *
  * HOT PATH. rtc_roi_update() allocates nothing; large ROIs are summed in
  * parallel over fixed chunks added in order (thread-count independent).

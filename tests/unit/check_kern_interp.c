@@ -207,7 +207,7 @@ START_TEST(test_coeffs_threads_bitwise)
 }
 END_TEST
 
-START_TEST(test_grid_helpers)
+START_TEST(test_grid_functions)
 {
 	struct rtc_grid g, h;
 	double vs[3], c[3];
@@ -260,7 +260,7 @@ kern_interp_suite(void)
 	tcase_add_test(tc, test_outside_and_edges);
 	tcase_add_test(tc, test_resample_grids);
 	tcase_add_test(tc, test_coeffs_threads_bitwise);
-	tcase_add_test(tc, test_grid_helpers);
+	tcase_add_test(tc, test_grid_functions);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,7 +12,7 @@
 
 #define DEG (M_PI / 180.0)
 
-/* ---- helpers ---- */
+/* ---- phantom, grids, error measures ---- */
 
 /* A smooth analytic head: an ellipsoid with soft edges plus blobs, in
  * world mm. */

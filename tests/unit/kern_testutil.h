@@ -1,5 +1,5 @@
 /*
- * kern_testutil: shared helpers of the kernel suites: a seeded random
+ * kern_testutil: code shared by the kernel suites: a seeded random
  * number generator, and a real EPI series from the shared DICOM data
  * converted by dcm2niix (the reference converter) and read with
  * nifticlib, independent of rtc's own decoders.
