@@ -344,22 +344,35 @@ rtc_csa_write(const struct rtc_csa_field *fields, size_t nfields,
 		return r;
 	for (f = 0; f < nfields; f++) {
 		const struct rtc_csa_field *fl = &fields[f];
+		size_t nitems;
 
 		if (fl->name == NULL || fl->vr == NULL ||
-		    fl->nvalues > RTC_CSA_MAX_ITEMS || fl->vm < 0 ||
+		    fl->nvalues > RTC_CSA_MAX_ITEMS ||
+		    fl->nitems > RTC_CSA_MAX_ITEMS || fl->vm < 0 ||
 		    (fl->nvalues > 0 && fl->values == NULL))
 			return RTC_ERR_INVAL;
+		nitems = fl->nitems > fl->nvalues ? fl->nitems : fl->nvalues;
 		if ((r = put_fixed(out, fl->name, RTC_CSA_NAME_MAX)) != RTC_OK ||
 		    (r = put_u32(out, (uint32_t)fl->vm)) != RTC_OK ||
 		    (r = put_fixed(out, fl->vr, 4)) != RTC_OK ||
 		    (r = put_u32(out, (uint32_t)fl->syngodt)) != RTC_OK ||
-		    (r = put_u32(out, (uint32_t)fl->nvalues)) != RTC_OK ||
-		    (r = put_u32(out, 77)) != RTC_OK)
+		    (r = put_u32(out, (uint32_t)nitems)) != RTC_OK ||
+		    (r = put_u32(out, nitems > 0 ? 77 : 205)) != RTC_OK)
 			return r;
-		for (i = 0; i < fl->nvalues; i++) {
-			const char *v = fl->values[i] != NULL ? fl->values[i] : "";
-			size_t n = strlen(v) + 1;   /* the NUL is part of it */
+		for (i = 0; i < nitems; i++) {
+			const char *v;
+			size_t n;
 
+			if (i >= fl->nvalues) {
+				if ((r = put_u32(out, 0)) != RTC_OK ||
+				    (r = put_u32(out, 0)) != RTC_OK ||
+				    (r = put_u32(out, 205)) != RTC_OK ||
+				    (r = put_u32(out, 0)) != RTC_OK)
+					return r;
+				continue;
+			}
+			v = fl->values[i] != NULL ? fl->values[i] : "";
+			n = strlen(v) + 1;   /* the NUL is part of it */
 			if (n > 0xffffu)
 				return RTC_ERR_INVAL;
 			if ((r = put_u32(out, (uint32_t)n)) != RTC_OK ||

@@ -88,10 +88,16 @@ struct rtc_csa_field {
 	int syngodt;
 	size_t nvalues;
 	const char *const *values;
+	size_t nitems;        /* items written, the values then empty ones
+	                       * (Siemens writes 6 for a fixed VM and
+	                       * values + 3 for VM 0); 0: nvalues */
 };
 
 /*
- * Append a CSA2 ("SV10") header with the given elements to out.
+ * Append a CSA2 ("SV10") header with the given elements to out, laid out
+ * as Siemens scanners write it: value items [len, len, 77, len] + text +
+ * NUL padded to 4 bytes, empty items [0, 0, 205, 0], elements without
+ * values marked 205.
  * RET: RTC_OK, RTC_ERR_INVAL (name or vr too long, too many values),
  * RTC_ERR_TOO_BIG / RTC_ERR_NOMEM from the buffer.
  */

@@ -40,6 +40,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "volume.h"
 
 #define RTC_DICOM_MAX_SLICES 512     /* slices in one volume */
@@ -178,6 +179,47 @@ int rtc_dicom_read_buffer(struct rtc_dicom *d, const void *buf, size_t len,
 /* RET: nonzero when the first bytes of a file look like DICOM Part 10
  * ("DICM" at offset 128). IN: head, the first n bytes. */
 int rtc_dicom_sniff(const void *head, size_t n);
+
+/* ---- writing Siemens-style mosaics (lib/dicom_write.cc) ---- */
+
+/* What a mosaic file says besides its pixels. Strings are copied; NULL
+ * or "" leaves an attribute empty. No patient attribute is written with
+ * a value (the patient module's attributes are present and empty). */
+struct rtc_dicom_mosaic_desc {
+	const char *study_uid, *series_uid, *sop_uid, *frame_uid;
+	const char *date;              /* YYYYMMDD */
+	const char *series_description;
+	const char *protocol_name;
+	const char *manufacturer;      /* "SIEMENS" for a Siemens mosaic */
+	const char *model;
+	const char *software;
+	int series_number, acquisition_number, instance_number;
+	double acquisition_time;       /* s after midnight */
+	double series_time;            /* StudyTime and SeriesTime, same */
+	double iop[6];                 /* LPS direction cosines */
+	double ipp[3];                 /* first voxel of slice 0 (the
+	                                * writer moves it to the corner) */
+	double pixel_spacing[2];       /* between rows, between columns */
+	double slice_thickness, slice_spacing;
+	double slice_normal[3];        /* unit, direction of increasing k */
+	double tr, te;                 /* s */
+	double flip_angle, field_strength;
+	const double *slice_times;     /* nz values, s; NULL: none */
+	int pe_positive;               /* CSA PhaseEncodingDirectionPositive */
+};
+
+/*
+ * Write vol (nx x ny x nz, one frame, uint16 or int16, rtc's voxel order)
+ * as one Siemens-style mosaic MR Image Storage object (Explicit VR Little
+ * Endian Part 10) with a CSA image header (NumberOfImagesInMosaic,
+ * SliceNormalVector, MosaicRefAcqTimes, PhaseEncodingDirectionPositive)
+ * that dcm2niix and rtc both read. OUT: the bytes appended to out.
+ * RET: RTC_OK, RTC_ERR_INVAL (bad volume), RTC_ERR_NOMEM, RTC_ERR_TOO_BIG
+ * (out's cap), RTC_ERR_INTERNAL (DCMTK refused).
+ */
+int rtc_dicom_write_mosaic(const struct rtc_volume *vol,
+    const struct rtc_dicom_mosaic_desc *d, struct rtc_buf *out,
+    char **cause);
 
 /* ---- geometry and timing helpers (lib/dicom_geom.c) ---- */
 

@@ -19,6 +19,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	&cmd_version_entry,
 	&cmd_convert_entry,
+	&cmd_synth_entry,
 	NULL
 };
 
