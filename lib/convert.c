@@ -137,6 +137,53 @@ walk(const char *dir, int depth, struct filelist *out, char **cause)
 	return ret;
 }
 
+static int
+collect(const char *const *inputs, size_t ninputs, struct filelist *files,
+    char **cause)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < ninputs; i++) {
+		if (rtc_fs_is_dir(inputs[i]))
+			r = walk(inputs[i], 0, files, cause);
+		else if (rtc_fs_is_file(inputs[i]))
+			r = filelist_add(files, NULL, inputs[i]);
+		else {
+			rtc_cause_set(cause, "%s: no such file or directory",
+			    inputs[i]);
+			r = RTC_ERR_NOT_FOUND;
+		}
+		if (r != RTC_OK)
+			return r;
+	}
+	return RTC_OK;
+}
+
+int
+rtc_convert_collect(const char *const *inputs, size_t ninputs, char ***files,
+    size_t *nfiles, char **cause)
+{
+	struct filelist l = { NULL, 0, 0 };
+	int r;
+
+	if ((r = collect(inputs, ninputs, &l, cause)) != RTC_OK) {
+		filelist_free(&l);
+		return r;
+	}
+	*files = l.v;
+	*nfiles = l.n;
+	return RTC_OK;
+}
+
+void
+rtc_convert_files_free(char **files, size_t n)
+{
+	struct filelist l = { files, n, n };
+
+	filelist_free(&l);
+}
+
 void
 rtc_convert_outputs_free(struct rtc_convert_output *o, size_t n)
 {
@@ -563,19 +610,8 @@ rtc_convert(struct rtc_ctx *ctx, const char *const *inputs, size_t ninputs,
 	*nouts = 0;
 	if (o == NULL || o->outdir == NULL || inputs == NULL)
 		return RTC_ERR_INVAL;
-	for (i = 0; i < ninputs; i++) {
-		if (rtc_fs_is_dir(inputs[i]))
-			r = walk(inputs[i], 0, &files, cause);
-		else if (rtc_fs_is_file(inputs[i]))
-			r = filelist_add(&files, NULL, inputs[i]);
-		else {
-			rtc_cause_set(cause, "%s: no such file or directory",
-			    inputs[i]);
-			r = RTC_ERR_NOT_FOUND;
-		}
-		if (r != RTC_OK)
-			goto out;
-	}
+	if ((r = collect(inputs, ninputs, &files, cause)) != RTC_OK)
+		goto out;
 	run.dec = rtc_dicom_new();
 	run.scratch = rtc_volume_new(1, 1, 1, 1, RTC_DT_INT16);
 	ent = calloc(files.n > 0 ? files.n : 1, sizeof(*ent));

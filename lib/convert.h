@@ -71,6 +71,18 @@ int rtc_convert(struct rtc_ctx *ctx, const char *const *inputs,
 void rtc_convert_outputs_free(struct rtc_convert_output *o, size_t n);
 
 /*
+ * The files convert would read: each input file as given, each input
+ * directory's regular files recursively (names sorted, hidden names
+ * skipped, at most RTC_CONVERT_MAX_FILES, nesting RTC_CONVERT_MAX_DEPTH).
+ * OUT: *files (an array of *nfiles malloc'd paths; free with
+ * rtc_convert_files_free()). RET: RTC_OK, RTC_ERR_NOT_FOUND (an input is
+ * missing), RTC_ERR_TOO_BIG, RTC_ERR_IO, RTC_ERR_NOMEM.
+ */
+int rtc_convert_collect(const char *const *inputs, size_t ninputs,
+    char ***files, size_t *nfiles, char **cause);
+void rtc_convert_files_free(char **files, size_t n);
+
+/*
  * The BIDS sidecar of a series. IN: m, the meta of its first file;
  * vol: the assembled image (slice timing, TR); acq_time: the series'
  * first acquisition time (s after midnight, < 0 unknown). RET: a new
