@@ -329,6 +329,41 @@ struct buffer_opener {
 	}
 };
 
+/*
+ * Parse a whole object from a fresh stream. A parse that fails with the
+ * stream used up is a truncation (DCMTK says "premature end" or, for
+ * memory streams, "invalid stream"): RTC_ERR_TRUNCATED with the missing
+ * byte count; any other failure is RTC_ERR_FORMAT.
+ */
+template <typename Open>
+int
+load(DcmFileFormat &ff, Open op, unsigned long long total, const char *name,
+    char **cause)
+{
+	DcmInputStream *st = op();
+	OFCondition c;
+	bool ended;
+
+	if (st == NULL) {
+		rtc_cause_set(cause, "%s: cannot open", name);
+		return RTC_ERR_IO;
+	}
+	ff.transferInit();
+	c = ff.read(*st, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+	ff.transferEnd();
+	ended = st->eos() || st->avail() == 0;
+	delete st;
+	if (c.good())
+		return RTC_OK;
+	if (premature(c) || ended) {
+		truncated_cause(cause, name, missing_bytes(ff, op, total), total,
+		    ff);
+		return RTC_ERR_TRUNCATED;
+	}
+	rtc_cause_set(cause, "%s: not readable as DICOM: %s", name, c.text());
+	return RTC_ERR_FORMAT;
+}
+
 } // namespace
 
 extern "C" {
@@ -396,21 +431,11 @@ rtc_dicom_read_file(struct rtc_dicom *d, const char *path, unsigned flags,
 		return RTC_ERR_FORMAT;
 	}
 	try {
+		file_opener op = { path };
 		DcmFileFormat ff;
-		OFCondition c = ff.loadFile(path, EXS_Unknown, EGL_noChange,
-		    DCM_MaxReadLength, ERM_autoDetect);
-		if (c.bad()) {
-			if (premature(c)) {
-				file_opener op = { path };
-				truncated_cause(cause, path, missing_bytes(ff, op,
-				    (unsigned long long)st.st_size),
-				    (unsigned long long)st.st_size, ff);
-				return RTC_ERR_TRUNCATED;
-			}
-			rtc_cause_set(cause, "%s: not readable as DICOM: %s",
-			    path, c.text());
-			return RTC_ERR_FORMAT;
-		}
+		int r = load(ff, op, (unsigned long long)st.st_size, path, cause);
+		if (r != RTC_OK)
+			return r;
 		return decode(d, ff.getDataset(), EXS_Unknown, path, flags, meta,
 		    vol, cause);
 	} catch (const std::bad_alloc &) {
@@ -441,25 +466,10 @@ rtc_dicom_read_buffer(struct rtc_dicom *d, const void *buf, size_t len,
 	}
 	try {
 		buffer_opener op = { buf, len };
-		DcmInputStream *st = op();
-		if (st == NULL)
-			return RTC_ERR_NOMEM;
 		DcmFileFormat ff;
-		ff.transferInit();
-		OFCondition c = ff.read(*st, EXS_Unknown, EGL_noChange,
-		    DCM_MaxReadLength);
-		ff.transferEnd();
-		delete st;
-		if (c.bad()) {
-			if (premature(c)) {
-				truncated_cause(cause, name, missing_bytes(ff, op,
-				    len), len, ff);
-				return RTC_ERR_TRUNCATED;
-			}
-			rtc_cause_set(cause, "%s: not readable as DICOM: %s",
-			    name, c.text());
-			return RTC_ERR_FORMAT;
-		}
+		int r = load(ff, op, len, name, cause);
+		if (r != RTC_OK)
+			return r;
 		return decode(d, ff.getDataset(), EXS_Unknown, name, flags, meta,
 		    vol, cause);
 	} catch (const std::bad_alloc &) {

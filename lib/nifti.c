@@ -93,6 +93,11 @@ make_header(const struct rtc_volume *vol, const struct rtc_nifti_opts *o,
 	nifti_dmat44_to_quatern(a, &qb, &qc, &qd, &qx, &qy, &qz, &dx, &dy,
 	    &dz, &qfac);
 	nim->nifti_type = NIFTI_FTYPE_NIFTI1_1;
+	/* unused dimensions are 1, not 0 (some readers divide by them) */
+	for (r = (int)dims[0] + 1; r < 8; r++)
+		nim->dim[r] = 1;
+	nim->nt = nim->dim[4];
+	nim->nu = nim->nv = nim->nw = 1;
 	nim->quatern_b = qb;
 	nim->quatern_c = qc;
 	nim->quatern_d = qd;
@@ -226,6 +231,13 @@ rtc_nifti_read(const char *path, size_t max_bytes, struct rtc_volume **out,
 		rtc_cause_set(cause, "%s: not a readable NIfTI file", path);
 		return RTC_ERR_FORMAT;
 	}
+	/* dimensions past dim[0] may be stored as 0: they mean 1 */
+	if (nim->ndim < 4 && nim->nt < 1)
+		nim->nt = 1;
+	if (nim->ndim < 3 && nim->nz < 1)
+		nim->nz = 1;
+	if (nim->ndim < 2 && nim->ny < 1)
+		nim->ny = 1;
 	if (nim->nu > 1 || nim->nv > 1 || nim->nw > 1 || nim->nx < 1 ||
 	    nim->ny < 1 || nim->nz < 1 || nim->nt < 1 ||
 	    nim->nx > INT32_MAX || nim->ny > INT32_MAX || nim->nz > INT32_MAX ||
