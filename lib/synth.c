@@ -68,6 +68,12 @@ rtc_synth_check(const struct rtc_synth_params *p, char **cause)
 		    RTC_DICOM_MAX_SLICES);
 		return RTC_ERR_INVAL;
 	}
+	if ((size_t)p->nx * (size_t)p->ny * (size_t)p->nz >
+	    RTC_SYNTH_MAX_VOXELS) {
+		rtc_cause_set(cause, "matrix %dx%dx%d: more than %u voxels",
+		    p->nx, p->ny, p->nz, RTC_SYNTH_MAX_VOXELS);
+		return RTC_ERR_INVAL;
+	}
 	/* the mosaic must fit DICOM's 16-bit rows and columns */
 	{
 		int tc = (int)ceil(sqrt((double)p->nz));

@@ -30,6 +30,7 @@
 
 #define RTC_SYNTH_MAX_DIM 512
 #define RTC_SYNTH_MAX_VOLUMES 100000
+#define RTC_SYNTH_MAX_VOXELS (16u << 20)   /* per volume */
 
 /* Rigid motion of volume t: translations (mm) along x, y, z and
  * rotations (degrees) about x, y, z, all in scanner LPS, applied to the
