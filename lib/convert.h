@@ -8,8 +8,9 @@
  * each under a temp name renamed at the end.
  *
  * What happens to bad input:
- *   not DICOM, or DICOM without an image (DICOMDIR, reports) -> skipped
- *     with a warning naming the file;
+ *   not DICOM, DICOM without an image (DICOMDIR, reports), or an image
+ *     that is not MR data (colour screenshots) -> skipped with a warning
+ *     naming the file;
  *   a truncated file, or an image in a transfer syntax rtc cannot decode
  *     -> the run stops before anything is written (RTC_ERR_TRUNCATED /
  *     RTC_ERR_UNSUPPORTED, *cause names the file, the missing bytes or

@@ -154,11 +154,13 @@ void rtc_dicom_free(struct rtc_dicom *d);
  * filled: geometry, tr, slice_timing (nz values or NULL), acq, voxels.
  * RET: RTC_OK;
  *   RTC_ERR_NOT_FOUND  the file does not exist;
- *   RTC_ERR_FORMAT     not DICOM, not an image, or malformed;
+ *   RTC_ERR_FORMAT     not DICOM, not an image rtc converts (colour,
+ *                      8-bit signed or 32-bit pixels, multi-frame
+ *                      without per-frame geometry), or malformed;
  *   RTC_ERR_TRUNCATED  the file ends early (*cause names the file and how
  *                      many bytes are missing; a watcher may retry later);
- *   RTC_ERR_UNSUPPORTED a transfer syntax, photometric interpretation or
- *                      pixel layout rtc cannot decode (*cause names it);
+ *   RTC_ERR_UNSUPPORTED a transfer syntax rtc has no decoder for (*cause
+ *                      names it);
  *   RTC_ERR_TOO_BIG    over a cap above; RTC_ERR_IO; RTC_ERR_NOMEM.
  * Outputs are left as they were unless RTC_OK (vol's contents may change).
  */

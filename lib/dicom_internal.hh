@@ -55,8 +55,7 @@ int rtc_dicom_read_dataset(struct rtc_dicom *d, DcmDataset *ds,
 /*
  * Fill meta from a dataset's attributes (lib/dicom_meta.cc); for
  * multi-frame files also sorts the frames into d->order.
- * RET: RTC_OK, RTC_ERR_FORMAT, RTC_ERR_UNSUPPORTED, RTC_ERR_TOO_BIG,
- * RTC_ERR_NOMEM. May throw std::bad_alloc (callers catch).
+ * RET: RTC_OK, RTC_ERR_FORMAT, RTC_ERR_TOO_BIG, RTC_ERR_NOMEM. May throw std::bad_alloc (callers catch).
  */
 int rtc_dicom_meta_fill(struct rtc_dicom *d, DcmItem *ds,
     E_TransferSyntax xfer, const char *name, struct rtc_dicom_meta *meta,

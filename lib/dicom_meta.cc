@@ -331,7 +331,7 @@ read_frames(struct rtc_dicom *d, DcmItem *ds, struct rtc_dicom_meta *m,
 	    false).bad() || pf == NULL || (long)pf->card() != nf) {
 		rtc_cause_set(cause, "%s: multi-frame image without one "
 		    "per-frame functional group per frame", name);
-		return RTC_ERR_UNSUPPORTED;
+		return RTC_ERR_FORMAT;
 	}
 	if ((size_t)nf > d->frames_cap) {
 		void *p = realloc(d->frames, (size_t)nf * sizeof(*d->frames));
@@ -651,20 +651,20 @@ rtc_dicom_meta_fill(struct rtc_dicom *d, DcmItem *ds, E_TransferSyntax xfer,
 	if (spp != 1) {
 		rtc_cause_set(cause, "%s: %d samples per pixel (colour images "
 		    "are not MR data rtc converts)", name, spp);
-		return RTC_ERR_UNSUPPORTED;
+		return RTC_ERR_FORMAT;
 	}
 	if (get_str(ds, DCM_PhotometricInterpretation, buf, sizeof(buf)) &&
 	    strcmp(buf, "MONOCHROME2") != 0 && strcmp(buf, "MONOCHROME1") != 0) {
 		rtc_cause_set(cause, "%s: photometric interpretation %s is not "
-		    "supported", name, buf);
-		return RTC_ERR_UNSUPPORTED;
+		    "MR data rtc converts", name, buf);
+		return RTC_ERR_FORMAT;
 	}
 	if ((m->bits_allocated != 8 && m->bits_allocated != 16) ||
 	    (m->bits_allocated == 8 && m->pixel_signed)) {
-		rtc_cause_set(cause, "%s: %d-bit %s pixels are not supported",
-		    name, m->bits_allocated, m->pixel_signed ? "signed" :
-		    "unsigned");
-		return RTC_ERR_UNSUPPORTED;
+		rtc_cause_set(cause, "%s: %d-bit %s pixels are not MR data rtc "
+		    "converts", name, m->bits_allocated, m->pixel_signed ?
+		    "signed" : "unsigned");
+		return RTC_ERR_FORMAT;
 	}
 	if (!get_int(ds, DCM_NumberOfFrames, &m->nframes) || m->nframes < 1)
 		m->nframes = 1;

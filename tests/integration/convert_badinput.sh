@@ -38,6 +38,32 @@ contains "$T/err" "skipping $T/mixed/notes.txt: not a DICOM file"
 contains "$T/err" "skipping $T/mixed/picture.gif: not a DICOM file"
 contains "$T/out" "64x64x27x3 int16, TR 1.5 s, from 3 files"
 [ "$(ls "$T/o2" | wc -l)" -eq 2 ] || fail "expected one image + sidecar"
+# a colour screenshot (secondary capture, made here with dump2dcm) is
+# DICOM but not MR data: skipped with a warning too
+if command -v dump2dcm >/dev/null 2>&1; then
+	cat >"$T/rgb.dump" <<'DUMP'
+(0008,0016) UI =SecondaryCaptureImageStorage
+(0008,0018) UI [1.2.826.0.1.3680043.2.1125.1]
+(0008,0060) CS [OT]
+(0020,000d) UI [1.2.826.0.1.3680043.2.1125.2]
+(0020,000e) UI [1.2.826.0.1.3680043.2.1125.3]
+(0028,0002) US 3
+(0028,0004) CS [RGB]
+(0028,0006) US 0
+(0028,0010) US 2
+(0028,0011) US 2
+(0028,0100) US 8
+(0028,0101) US 8
+(0028,0102) US 7
+(0028,0103) US 0
+(7fe0,0010) OB 01\02\03\04\05\06\07\08\09\0a\0b\0c
+DUMP
+	dump2dcm --write-xfer-little "$T/rgb.dump" "$T/mixed/screenshot.dcm"
+	expect_status 0 "$RTC_BIN" convert "$T/mixed" -o "$T/o2b"
+	contains "$T/err" "skipping $T/mixed/screenshot.dcm: 3 samples per pixel"
+	contains "$T/out" "from 3 files"
+fi
+
 # nothing but junk: no input (66)
 mkdir "$T/junk"
 echo "x" >"$T/junk/a.txt"
