@@ -367,6 +367,26 @@ rtc_convert_sidecar(const struct rtc_dicom_meta *m,
 	return o;
 }
 
+/* RET: how far (mm) any corner of b's grid is from the same voxel of a. */
+static double
+affine_shift(const struct rtc_volume *a, const struct rtc_volume *b)
+{
+	double worst = 0.0;
+	int c;
+
+	for (c = 0; c < 8; c++) {
+		double i = (c & 1) ? a->nx - 1 : 0, j = (c & 2) ? a->ny - 1 : 0;
+		double k = (c & 4) ? a->nz - 1 : 0, wa[3], wb[3];
+
+		rtc_volume_vox2world(a, i, j, k, wa);
+		rtc_volume_vox2world(b, i, j, k, wb);
+		worst = fmax(worst, sqrt((wa[0] - wb[0]) * (wa[0] - wb[0]) +
+		    (wa[1] - wb[1]) * (wa[1] - wb[1]) +
+		    (wa[2] - wb[2]) * (wa[2] - wb[2])));
+	}
+	return worst;
+}
+
 /* Unsigned 16-bit data that fits int16 is stored as int16. */
 static void
 narrow_uint16(struct rtc_volume *v)
@@ -439,7 +459,7 @@ convert_series(struct run *run, const struct rtc_series *s,
 	struct rtc_volume *img = NULL, *sv = run->scratch;
 	struct rtc_dicom_meta *m = &run->meta, *m0 = &run->meta0;
 	size_t i, fbytes = 0;
-	double acq_time = -1;
+	double acq_time = -1, moved = 0.0;
 	char base[160], name[200];
 	char *nifti = NULL, *sidecar = NULL;
 	struct rtc_nifti_opts no;
@@ -494,8 +514,15 @@ convert_series(struct run *run, const struct rtc_series *s,
 			memcpy((unsigned char *)img->data + i * vb, sv->data, vb);
 			if (i == 0)
 				acq_time = m->acq.acquisition_time;
+			else
+				moved = fmax(moved, affine_shift(img, sv));
 		}
 	}
+	if (moved > 1e-3)
+		rtc_log(run->ctx, WARN, "series %d: the slice prescription "
+		    "moves across volumes (up to %.3f mm, e.g. prospective "
+		    "motion correction); the image keeps the first volume's",
+		    s->series_number, moved);
 	if (s->kind == RTC_DICOM_SLICE) {
 		struct rtc_dicom_meta *geom = m;   /* reuse: decoding is done */
 		int stack[RTC_DICOM_MAX_SLICES], k;

@@ -246,17 +246,16 @@ read_csa(DcmItem *ds, struct rtc_dicom_meta *m, long *mosaic_n,
 	*ntimes = 0;
 	if (!private_bytes(ds, 0x0029, "SIEMENS CSA HEADER", 0x10, &p, &n))
 		return RTC_OK;
-	r = rtc_csa_parse(p, n, &csa, cause);
-	if (r != RTC_OK) {
-		if (strstr(m->image_type, "MOSAIC") != NULL) {
+	/* a broken CSA header matters only when the image is a mosaic */
+	if (strstr(m->image_type, "MOSAIC") != NULL) {
+		r = rtc_csa_parse(p, n, &csa, cause);
+		if (r != RTC_OK) {
 			rtc_cause_wrap(cause, "%s: CSA image header",
 			    name ? name : "DICOM");
 			return r;
 		}
-		free(*cause);
-		*cause = NULL;
+	} else if (rtc_csa_parse(p, n, &csa, NULL) != RTC_OK)
 		return RTC_OK;
-	}
 	if (rtc_csa_get_long(csa, "NumberOfImagesInMosaic", 0, &v) == RTC_OK)
 		*mosaic_n = v;
 	if (rtc_csa_get_double(csa, "SliceNormalVector", 0, &normal[0]) ==

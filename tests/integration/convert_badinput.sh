@@ -64,6 +64,16 @@ DUMP
 	contains "$T/out" "from 3 files"
 fi
 
+# a prescription that moves between volumes is converted, with a warning
+if command -v dcmodify >/dev/null 2>&1; then
+	mkdir "$T/moved"
+	cp "$D"/siemens-e11-mosaic-rt/001_000013_00000[1-3].dcm "$T/moved/"
+	dcmodify -nb -m "(0020,0032)=-575.792\\-548.634\\-109.499" \
+	    "$T/moved/001_000013_000003.dcm"
+	expect_status 0 "$RTC_BIN" convert "$T/moved" -o "$T/o-moved"
+	contains "$T/err" "series 13: the slice prescription moves across volumes (up to 2.000 mm"
+fi
+
 # nothing but junk: no input (66)
 mkdir "$T/junk"
 echo "x" >"$T/junk/a.txt"
