@@ -555,6 +555,11 @@ convert_series(struct run *run, const struct rtc_series *s,
 	narrow_uint16(img);
 
 	rtc_convert_basename(m0, base, sizeof(base));
+	if (s->echoes > 1) {
+		size_t bl = strlen(base);
+
+		snprintf(base + bl, sizeof(base) - bl, "_e%d", s->echo_number);
+	}
 	if ((r = unique_base(run, base, name, sizeof(name))) != RTC_OK)
 		goto out;
 	{

@@ -105,6 +105,8 @@ const char *rtc_convert_pe_direction(const struct rtc_dicom_meta *m,
  * The output base name of a series: "<series number>_<description>"
  * (three digits; description from SeriesDescription else ProtocolName,
  * reduced to letters, digits, '-' and '_'). OUT: out (size outsz).
+ * Each echo of a multi-echo series is written on its own, its name
+ * ending "_e<echo number>".
  */
 void rtc_convert_basename(const struct rtc_dicom_meta *m, char *out,
     size_t outsz);

@@ -132,6 +132,7 @@ struct rtc_dicom_meta {
 	                           * 1 interleaved; -1 unknown */
 	int ge_mb_factor;         /* GE protocol MBACCEL; -1 unknown */
 	double trigger_time;      /* (0018,1060), ms; < 0 unknown */
+	int echo_number;          /* (0018,0086) EchoNumbers; -1 unknown */
 
 	/* pixels */
 	int bits_allocated, bits_stored, pixel_signed;

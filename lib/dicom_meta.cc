@@ -225,6 +225,7 @@ meta_init(struct rtc_dicom_meta *m)
 	m->locations_in_acq = m->images_in_acq = -1;
 	m->ge_slice_order = m->ge_mb_factor = -1;
 	m->trigger_time = -1.0;
+	m->echo_number = -1;
 	m->rescale_slope = 1.0;
 }
 
@@ -617,6 +618,7 @@ rtc_dicom_meta_fill(struct rtc_dicom *d, DcmItem *ds, E_TransferSyntax xfer,
 	if (get_num(ds, DCM_MagneticFieldStrength, &v) && v > 0)
 		m->field_strength = v;
 	(void)get_num(ds, DCM_TriggerTime, &m->trigger_time);
+	(void)get_int(ds, DCM_EchoNumbers, &m->echo_number);
 	(void)get_int(ds, DCM_TemporalPositionIdentifier, &m->temporal_index);
 	(void)get_int(ds, DCM_InStackPositionNumber, &m->stack_position);
 	(void)get_int(ds, DCM_ImagesInAcquisition, &m->images_in_acq);

@@ -71,6 +71,7 @@ rtc_series_entry_from_meta(const struct rtc_dicom_meta *m, const char *path,
 	e->instance_number = m->acq.instance_number;
 	e->temporal_index = m->temporal_index;
 	e->stack_position = m->stack_position;
+	e->echo_number = m->echo_number;
 	e->acq_time = m->acq.acquisition_time;
 	e->trigger_time = m->trigger_time;
 	e->rows = m->rows;
@@ -123,9 +124,18 @@ entry_qcmp(const void *pa, const void *pb)
 
 	if ((c = strcmp(a->series_uid, b->series_uid)) != 0)
 		return c;
+	if (a->echo_number != b->echo_number)
+		return icmp(a->echo_number, b->echo_number);
 	if ((c = rtc_series_order_cmp(a, b)) != 0)
 		return c;
 	return path_cmp(a, b);
+}
+
+static int
+same_group(const struct rtc_series_entry *a, const struct rtc_series_entry *b)
+{
+	return strcmp(a->series_uid, b->series_uid) == 0 &&
+	    a->echo_number == b->echo_number;
 }
 
 /* pointers: by identity (duplicate detection), then name */
@@ -284,9 +294,13 @@ series_qcmp(const void *pa, const void *pb)
 {
 	const struct rtc_series *a = pa, *b = pb;
 
+	int c;
+
 	if (a->series_number != b->series_number)
 		return icmp(a->series_number, b->series_number);
-	return strcmp(a->uid, b->uid);
+	if ((c = strcmp(a->uid, b->uid)) != 0)
+		return c;
+	return icmp(a->echo_number, b->echo_number);
 }
 
 void
@@ -317,8 +331,7 @@ rtc_series_group(struct rtc_series_entry *e, size_t n,
 		return RTC_ERR_INVAL;
 	qsort(e, n, sizeof(*e), entry_qcmp);
 	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && strcmp(e[j].series_uid,
-		    e[i].series_uid) == 0; j++)
+		for (j = i + 1; j < n && same_group(&e[j], &e[i]); j++)
 			;
 		nser++;
 	}
@@ -332,11 +345,11 @@ rtc_series_group(struct rtc_series_entry *e, size_t n,
 	for (i = 0; i < n; i = j) {
 		struct rtc_series *s = &ser[nser++];
 
-		for (j = i + 1; j < n && strcmp(e[j].series_uid,
-		    e[i].series_uid) == 0; j++)
+		for (j = i + 1; j < n && same_group(&e[j], &e[i]); j++)
 			;
 		memcpy(s->uid, e[i].series_uid, sizeof(s->uid));
 		s->series_number = e[i].series_number;
+		s->echo_number = e[i].echo_number;
 		/* duplicates: equal identities sort next to each other; the
 		 * first (by name) stays */
 		for (k = i; k < j; k++) {
@@ -370,6 +383,14 @@ rtc_series_group(struct rtc_series_entry *e, size_t n,
 			goto fail;
 	}
 	qsort(ser, nser, sizeof(*ser), series_qcmp);
+	/* echoes per UID (groups of one UID are now next to each other) */
+	for (i = 0; i < nser; i = j) {
+		for (j = i + 1; j < nser && strcmp(ser[j].uid, ser[i].uid) == 0;
+		    j++)
+			;
+		for (k = i; k < j; k++)
+			ser[k].echoes = (int)(j - i);
+	}
 	free(ptr);
 	*out = ser;
 	*nout = nser;

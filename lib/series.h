@@ -4,7 +4,8 @@
  * Two ways in, one set of rules:
  *
  * 1. rtc_series_group(): a batch of files known up front (rtc convert).
- *    Files are grouped by SeriesInstanceUID, duplicates (same
+ *    Files are grouped by SeriesInstanceUID and echo number (the echoes
+ *    of a multi-echo series become series of their own), duplicates (same
  *    SOPInstanceUID; else same instance/acquisition number, time and
  *    position) dropped, and each series ordered by acquisition:
  *      volume files (mosaic, multi-frame): one after another;
@@ -49,6 +50,7 @@ struct rtc_series_entry {
 	char sop_uid[RTC_DICOM_STR];
 	int series_number, acq_number, instance_number, temporal_index;
 	int stack_position;
+	int echo_number;         /* -1 unknown */
 	double acq_time;         /* s after midnight; < 0 unknown */
 	double trigger_time;     /* ms; < 0 unknown */
 	int rows, cols, nslices, nvolumes;
@@ -69,6 +71,9 @@ int rtc_series_order_cmp(const struct rtc_series_entry *a,
 struct rtc_series {
 	char uid[RTC_DICOM_STR];
 	int series_number;
+	int echo_number;         /* the files' echo number, -1 unknown */
+	int echoes;              /* echoes the series (UID) has: > 1 for a
+	                          * multi-echo series split by echo */
 	enum rtc_dicom_kind kind;
 	int nx, ny, nz, nt;      /* the 4D image */
 	size_t nfiles;           /* files after duplicates are dropped */

@@ -194,6 +194,30 @@ START_TEST(test_incomplete_and_mismatch)
 }
 END_TEST
 
+START_TEST(test_echoes_split)
+{
+	/* a two-echo run: 3 volumes per echo, echoes interleaved in time */
+	struct rtc_series_entry e[6];
+	struct rtc_series *s;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		volume_entry(&e[i], "1.5", i + 1, "f");
+		e[i].echo_number = 1 + i % 2;
+	}
+	ck_assert_int_eq(rtc_series_group(e, 6, NULL, NULL, &s, &n), RTC_OK);
+	ck_assert_uint_eq(n, 2);
+	for (i = 0; i < 2; i++) {
+		ck_assert_int_eq(s[i].echo_number, i + 1);
+		ck_assert_int_eq(s[i].echoes, 2);
+		ck_assert_int_eq(s[i].nt, 3);
+		ck_assert_int_eq(s[i].files[1]->acq_number, 3 + i);
+	}
+	rtc_series_free(s, n);
+}
+END_TEST
+
 START_TEST(test_stack_geometry)
 {
 	struct rtc_dicom_meta m, g;
@@ -561,6 +585,7 @@ series_suite(void)
 	tcase_add_test(tc, test_dups_without_uid);
 	tcase_add_test(tc, test_group_slices_shuffled);
 	tcase_add_test(tc, test_incomplete_and_mismatch);
+	tcase_add_test(tc, test_echoes_split);
 	tcase_add_test(tc, test_stack_geometry);
 	tcase_add_test(tc, test_slice_times_rules);
 	tcase_add_test(tc, test_asm_known_count);
