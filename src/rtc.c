@@ -18,6 +18,9 @@
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	&cmd_version_entry,
+	&cmd_convert_entry,
+	&cmd_synth_entry,
+	&cmd_bench_entry,
 	NULL
 };
 
