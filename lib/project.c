@@ -1036,6 +1036,7 @@ rtc_project_measure(const struct rtc_project *p, const char *s,
 	}
 	snprintf(x.key, sizeof(x.key), "%s", s);
 ok:
+	snprintf(x.name, sizeof(x.name), "%s", s);
 	*m = x;
 	return RTC_OK;
 no_classifier:

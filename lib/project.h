@@ -77,6 +77,7 @@ struct rtc_proj_measure {
 	enum rtc_proj_stat stat;
 	int contrast;               /* contrast index, for RTC_PROJ_STAT_T */
 	char key[RTC_FB_NAME_MAX];  /* the record key it is read from */
+	char name[64];              /* as written ("analysis.score") */
 };
 
 struct rtc_proj_roi {

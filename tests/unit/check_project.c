@@ -533,6 +533,7 @@ START_TEST(test_analysis_section)
 	    "threshold")), 2.5);
 	ck_assert_int_eq(p->feedback.a.kind, RTC_PROJ_MEAS_ANALYSIS);
 	ck_assert_str_eq(p->feedback.a.key, "score");
+	ck_assert_str_eq(p->feedback.a.name, "analysis.score");
 	rtc_project_free(p);
 	p = parse_ok(dir, "[analysis]\ncommand = ['./run.sh']\n"
 	    "plugin = 'plugin.so'\n");
