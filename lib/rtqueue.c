@@ -151,10 +151,13 @@ recycle_locked(struct rtc_rtqueue *q, struct rtc_volume *v)
 {
 	if (v == NULL)
 		return;
-	if (q->nspare < RTQ_MAX_SPARE)
+	if (q->nspare < RTQ_MAX_SPARE) {
 		q->spare[q->nspare++] = v;
-	else
+	} else {
 		rtc_volume_free(v);
+		if (q->st.pool_live > 0)
+			q->st.pool_live--;
+	}
 }
 
 struct rtc_volume *
@@ -177,6 +180,7 @@ rtc_rtqueue_get_free(struct rtc_rtqueue *q)
 	if (v != NULL) {
 		pthread_mutex_lock(&q->mu);
 		q->st.pool_volumes++;
+		q->st.pool_live++;
 		pthread_mutex_unlock(&q->mu);
 	}
 	return v;

@@ -100,6 +100,7 @@ struct rtc_rtq_stats {
 	size_t max_depth;
 	size_t max_bytes;
 	size_t pool_volumes;     /* volumes ever allocated by the pool */
+	size_t pool_live;        /* of those, not freed yet */
 };
 
 /* Defaults as documented above. */
