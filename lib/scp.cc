@@ -482,7 +482,7 @@ worker(void *arg)
 			T_ASC_PresentationContextID pid = 0;
 			OFCondition c;
 
-			if (s->stopping.load()) {
+			if (s->stopping.load() || rtc_ctx_stopping(s->ctx)) {
 				aborted = 1;
 				break;
 			}
@@ -735,7 +735,7 @@ listener(void *arg)
 	struct rtc_scp *s = (struct rtc_scp *)arg;
 	PRIVATE_NETWORKKEY *key = (PRIVATE_NETWORKKEY *)s->net->network;
 
-	while (!s->stopping.load()) {
+	while (!s->stopping.load() && !rtc_ctx_stopping(s->ctx)) {
 		struct pollfd pfd[2];
 		int r;
 

@@ -114,7 +114,8 @@ int rtc_scp_port(const struct rtc_scp *s);
 void rtc_scp_get_stats(struct rtc_scp *s, struct rtc_scp_stats *st);
 
 /* Ask the server to stop (from any thread; async-signal-safe): it stops
- * accepting and aborts open associations. rtc_scp_free() waits for that. */
+ * accepting and aborts open associations. rtc_scp_free() waits for that.
+ * The ctx's stop flag has the same effect (seen within a second). */
 void rtc_scp_stop(struct rtc_scp *s);
 
 /* Stop (if not yet), wait for all threads, free. NULL is a no-op. */

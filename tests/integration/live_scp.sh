@@ -94,4 +94,21 @@ wait_recv "$T/r4"
 a=$(grep '^object ' "$T/r3" | awk '{print $2, $4, $5, $6}' | sort)
 b=$(grep '^object ' "$T/r4" | awk '{print $2, $4, $5, $6}' | sort)
 [ "$a" = "$b" ] || { echo "$a"; echo "$b"; fail "JPEG-lossless pixels differ"; }
-echo "ok: series, echo, AE refusal and JPEG lossless"
+
+# 4. the C++ entry: datasets handed over as DcmDataset, no Part-10 copy
+DS="$RTC_TOP_BUILDDIR/tests/live/scp_ds_recv"
+rm -f "$T/r5"
+"$DS" 11 60 >"$T/r5" 2>"$T/r5.err" &
+recv_pid=$!
+i=0
+while ! grep -q '^port ' "$T/r5" 2>/dev/null; do
+	i=$((i + 1)); [ $i -lt 200 ] || fail "dataset receiver did not start"
+	sleep 0.05
+done
+port=$(sed -n 's/^port //p' "$T/r5")
+expect_status 0 storescu -aec RTC 127.0.0.1 "$port" "$SRC"/*.dcm
+wait_recv "$T/r5"
+[ "$(grep -c '^dataset .* 294912 1\.2\.840\.10008\.1\.2\.1 [01] nodata$' "$T/r5")" -eq 11 ] ||
+    { cat "$T/r5"; fail "dataset hook did not get 11 whole datasets"; }
+contains "$T/r5" "objects=11 kept=5"
+echo "ok: series, echo, AE refusal, JPEG lossless, dataset hook"
