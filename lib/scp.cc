@@ -18,7 +18,9 @@
  *
  * TCP_NODELAY: DCMTK hands every accepted socket to the network's
  * transport layer (createConnection). Ours sets TCP_NODELAY there, after
- * DCMTK's own socket options, reads it back, and counts it.
+ * DCMTK's own socket options, reads it back, and counts it. Its
+ * connections also turn TCP_QUICKACK on before every read, which helps
+ * senders that leave Nagle on (see quickack()).
  *
  * Process-wide DCMTK settings made here, once: reverse DNS lookups of
  * peers are disabled (dcmDisableGethostbyaddr; a slow resolver would stall
@@ -158,6 +160,41 @@ struct rtc_scp {
 
 namespace {
 
+/*
+ * Acknowledge at once instead of delaying the ACK. A sender that leaves
+ * Nagle on (most DICOM stacks: DCMTK does by default) holds each small
+ * write until the previous one is acknowledged; with delayed ACKs that is
+ * a 40 ms stall per PDU. Linux clears the option by itself, so it is set
+ * again as data arrives.
+ */
+void
+quickack(int fd)
+{
+	int on = 1;
+
+	if (fd >= 0)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
+}
+
+/* A TCP connection that re-arms quick ACKs around every read. */
+class QuickAckConnection : public DcmTCPConnection {
+public:
+	explicit QuickAckConnection(DcmNativeSocketType sock) :
+	    DcmTCPConnection(sock) {}
+
+	ssize_t
+	read(void *buf, size_t nbyte) override
+	{
+		ssize_t n;
+
+		quickack(getSocket());
+		n = DcmTCPConnection::read(buf, nbyte);
+		/* and acknowledge what was just read, now */
+		quickack(getSocket());
+		return n;
+	}
+};
+
 /* The transport layer DCMTK asks for every accepted socket. */
 class NodelayLayer : public DcmTransportLayer {
 public:
@@ -178,7 +215,10 @@ public:
 			got = 0;
 		s_->last_fd = sock;
 		s_->last_nodelay = got != 0;
-		return new (std::nothrow) DcmTCPConnection(sock);
+		if (!s_->o.quickack)
+			return new (std::nothrow) DcmTCPConnection(sock);
+		quickack(sock);
+		return new (std::nothrow) QuickAckConnection(sock);
 	}
 
 private:
@@ -972,6 +1012,7 @@ rtc_scp_opts_init(struct rtc_scp_opts *o)
 	o->decompress = 1;
 	o->max_object_bytes = (size_t)1 << 30;
 	o->nodelay = 1;
+	o->quickack = 1;
 }
 
 extern "C" int

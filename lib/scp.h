@@ -12,7 +12,10 @@
  * Every accepted socket gets TCP_NODELAY (DCMTK leaves Nagle on unless
  * the TCP_NODELAY environment variable says otherwise, and it never
  * clears the option once set); each association counts whether the option
- * was really on (rtc_scp_stats.nodelay_sockets).
+ * was really on (rtc_scp_stats.nodelay_sockets). Reads also turn
+ * TCP_QUICKACK on, so a scanner whose own stack leaves Nagle on is not
+ * held up by our delayed ACKs (on loopback the real 11-file series took
+ * ~300-400 ms from such a sender without it, ~60 ms with it).
  *
  * Concurrency: several associations at once, each in its own thread, up to
  * max_associations (more are refused with "local limit exceeded", a
@@ -79,6 +82,7 @@ struct rtc_scp_opts {
 	                           * little endian; 1 */
 	size_t max_object_bytes;  /* 1 GiB */
 	int nodelay;              /* TCP_NODELAY on accepted sockets; 1 */
+	int quickack;             /* TCP_QUICKACK before and after reads; 1 */
 	rtc_scp_object_fn on_object;
 	void *arg;
 };

@@ -53,10 +53,12 @@ row() {
 }
 
 echo "scp push: 11 files of $(du -sh "$src" | cut -f1), $reps pushes each"
-row "rtc scp (NODELAY), storescu Nagle on" push_rtc 0
-row "rtc scp (NODELAY), storescu TCP_NODELAY=1" push_rtc 1
-row "rtc scp with Nagle (--no-nodelay), storescu Nagle on" push_rtc 0 --no-nodelay
-a=$(median <"$tmp/times")
+row "rtc scp, storescu Nagle on" push_rtc 0
+row "rtc scp, storescu TCP_NODELAY=1" push_rtc 1
+row "rtc scp without QUICKACK, storescu Nagle on" push_rtc 0 --no-quickack
+row "rtc scp without QUICKACK, storescu TCP_NODELAY=1" push_rtc 1 --no-quickack
+row "rtc scp without NODELAY/QUICKACK, storescu Nagle on" push_rtc 0 \
+    --no-nodelay --no-quickack
 
 if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && command -v storescp >/dev/null; then
 	cat >"$tmp/peer.sh" <<EOF

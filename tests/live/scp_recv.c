@@ -9,6 +9,7 @@
  *
  * usage: scp_recv [--port N] [--bind ADDR] [--aet AET] [--allow AET]...
  *                 [--count N] [--timeout S] [--no-digest] [--no-nodelay]
+ *                 [--no-quickack]
  */
 #include "rtc_build.h"
 
@@ -94,6 +95,7 @@ main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "no-digest", no_argument, NULL, 'D' },
 		{ "no-nodelay", no_argument, NULL, 'N' },
+		{ "no-quickack", no_argument, NULL, 'Q' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *allow[17];
@@ -122,10 +124,12 @@ main(int argc, char **argv)
 		case 't': timeout = (int)num(optarg, 1, 86400); break;
 		case 'D': r.digest = 0; break;
 		case 'N': o.nodelay = 0; break;
+		case 'Q': o.quickack = 0; break;
 		default:
 			fprintf(stderr, "usage: scp_recv [--port N] [--bind ADDR] "
 			    "[--aet AET] [--allow AET]... [--count N] "
-			    "[--timeout S] [--no-digest] [--no-nodelay]\n");
+			    "[--timeout S] [--no-digest] [--no-nodelay] "
+			    "[--no-quickack]\n");
 			return 64;
 		}
 	}
