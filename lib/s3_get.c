@@ -1,0 +1,810 @@
+/*
+ * s3_get: many verified, resumable downloads over one connection pool.
+ *
+ * Each item becomes a transfer only while it is in flight or waiting to
+ * retry; at most o->jobs of those exist, so open files and memory stay
+ * bounded however many items there are. A transfer writes what arrives
+ * straight to its partial file with pwrite() and feeds the digests as it
+ * goes, so nothing of a body is held in memory. The partial file lives in
+ * part_dir under a name derived from the destination, so a later run
+ * finds it: its bytes are hashed again and the rest is asked for with
+ * "Range: bytes=N-". A partial is only continued when the object's size
+ * and a checksum are known (otherwise a stale partial of another version
+ * could pass unnoticed); a 200 answer to a Range request starts over.
+ *
+ * Checks before a byte is written: the status, an HTML Content-Type, the
+ * announced length against the expected size, the Content-Range start.
+ * After the last byte: the size, the MD5/SHA-256, and whether a small
+ * body is really {"error": ...}. Only then is the partial renamed into
+ * place, so a file at its final path is always complete and verified.
+ */
+#include "rtc_build.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "clock.h"
+#include "error.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "log.h"
+#include "s3.h"
+#include "s3_int.h"
+
+#define DL_MAX_TOTAL_ATTEMPTS 64
+#define DL_JSON_SNIFF_MAX 4096
+
+enum dl_state { DL_ACTIVE, DL_WAIT };
+
+struct dl {
+	struct engine *e;
+	struct rtc_dl_item *it;
+	enum dl_state state;
+	struct rtc_http_xfer *xfer;
+	int fd;
+	char *part;               /* partial file path */
+	long long off;            /* bytes in the partial, all hashed */
+	long long req_from;       /* the Range start of this attempt */
+	long long expect;         /* expected size, -1 unknown */
+	struct rtc_hash *md5;
+	struct rtc_hash *sha;     /* only when a SHA-256 is expected */
+	char want_md5[33];        /* the listing's, else the response's ETag */
+	int verifiable;           /* a checksum is known: partials may resume */
+	int first_chunk;
+	int fail_err;             /* set by callbacks: why the attempt failed */
+	int fatal;                /* and retrying cannot help */
+	char fail_msg[256];
+	long long attempt_bytes;
+	int no_progress;          /* attempts in a row without progress */
+	int64_t retry_at;
+	char *url;
+	char **hdrs;
+};
+
+struct engine {
+	struct rtc_s3 *s3;
+	const struct rtc_dl_opts *o;
+	struct rtc_dl_item *items;
+	size_t n;
+	size_t next;              /* next item to start */
+	struct dl **slots;        /* in flight or waiting */
+	int nslots;
+	int jobs;
+	int retries;
+	long backoff_ms;
+	long backoff_max_ms;
+	size_t failed;
+	int first_err;
+	char last_dir[4096];      /* the last directory made, to skip mkdirs */
+};
+
+void
+rtc_dl_item_clear(struct rtc_dl_item *it)
+{
+	if (it == NULL)
+		return;
+	free(it->key);
+	free(it->url);
+	free(it->rel);
+	free(it->cause);
+	it->key = it->url = it->rel = it->cause = NULL;
+}
+
+int
+rtc_dl_part_path(const char *part_dir, const char *rel, char **out)
+{
+	char hex[65];
+	size_t n;
+	char *s;
+
+	if (rtc_sha256_hex(rel, strlen(rel), hex) != RTC_OK)
+		return RTC_ERR_INTERNAL;
+	n = strlen(part_dir) + 48;
+	s = malloc(n);
+	if (s == NULL)
+		return RTC_ERR_NOMEM;
+	snprintf(s, n, "%s/%.32s.part", part_dir, hex);
+	*out = s;
+	return RTC_OK;
+}
+
+static int
+ends_with_ci(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+static int
+is_html_name(const char *rel)
+{
+	return ends_with_ci(rel, ".html") || ends_with_ci(rel, ".htm") ||
+	    ends_with_ci(rel, ".xhtml");
+}
+
+static void
+dl_fail_msg(struct dl *d, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+dl_fail_msg(struct dl *d, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->fail_err = err;
+	va_start(ap, fmt);
+	vsnprintf(d->fail_msg, sizeof(d->fail_msg), fmt, ap);
+	va_end(ap);
+}
+
+/* Start the digests over, for a partial emptied or a fresh file. */
+static int
+dl_reset_hashes(struct dl *d)
+{
+	rtc_hash_free(d->md5);
+	rtc_hash_free(d->sha);
+	d->md5 = rtc_hash_new(RTC_HASH_MD5);
+	d->sha = d->it->sha256[0] ? rtc_hash_new(RTC_HASH_SHA256) : NULL;
+	if (d->md5 == NULL || (d->it->sha256[0] && d->sha == NULL))
+		return RTC_ERR_NOMEM;
+	return RTC_OK;
+}
+
+static int
+dl_truncate(struct dl *d)
+{
+	if (ftruncate(d->fd, 0) != 0)
+		return RTC_ERR_IO;
+	d->off = 0;
+	return dl_reset_hashes(d);
+}
+
+/* Hash what a partial already holds. */
+static int
+dl_hash_existing(struct dl *d, long long len)
+{
+	char *buf = malloc(1 << 18);
+	long long pos = 0;
+	int r = RTC_OK;
+
+	if (buf == NULL)
+		return RTC_ERR_NOMEM;
+	while (pos < len && r == RTC_OK) {
+		size_t want = (size_t)(len - pos < (1 << 18) ? len - pos :
+		    (1 << 18));
+		ssize_t got = pread(d->fd, buf, want, (off_t)pos);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			r = RTC_ERR_IO;
+			break;
+		}
+		rtc_hash_update(d->md5, buf, (size_t)got);
+		if (d->sha != NULL)
+			rtc_hash_update(d->sha, buf, (size_t)got);
+		pos += got;
+	}
+	free(buf);
+	d->off = pos;
+	return r;
+}
+
+static void
+dl_free(struct dl *d)
+{
+	if (d == NULL)
+		return;
+	if (d->fd >= 0)
+		close(d->fd);
+	rtc_hash_free(d->md5);
+	rtc_hash_free(d->sha);
+	rtc_s3_request_free(d->url, d->hdrs);
+	free(d->part);
+	free(d);
+}
+
+static void
+item_fail(struct engine *e, struct rtc_dl_item *it, int err, const char *msg)
+{
+	it->status = err;
+	free(it->cause);
+	it->cause = strdup(msg);
+	e->failed++;
+	if (e->first_err == RTC_OK)
+		e->first_err = err;
+	rtc_log(e->s3->ctx, ERROR, "%s: %s", it->rel, msg);
+	if (e->o->on_progress != NULL)
+		e->o->on_progress(e->o->arg, 0, it);
+}
+
+static void
+slot_remove(struct engine *e, struct dl *d)
+{
+	int i;
+
+	for (i = 0; i < e->nslots; i++)
+		if (e->slots[i] == d) {
+			e->slots[i] = e->slots[--e->nslots];
+			break;
+		}
+	dl_free(d);
+}
+
+/* mkdir -p of the file's directory, remembering the last one made. */
+static int
+make_parent(struct engine *e, const char *final, char **cause)
+{
+	char dir[4096];
+	const char *slash = strrchr(final, '/');
+
+	if (slash == NULL || (size_t)(slash - final) >= sizeof(dir))
+		return RTC_ERR_INVAL;
+	memcpy(dir, final, (size_t)(slash - final));
+	dir[slash - final] = '\0';
+	if (strcmp(dir, e->last_dir) == 0)
+		return RTC_OK;
+	if (rtc_fs_mkdir_p(dir, 0755, cause) != RTC_OK)
+		return RTC_ERR_IO;
+	snprintf(e->last_dir, sizeof(e->last_dir), "%s", dir);
+	return RTC_OK;
+}
+
+/* A small complete body that is {"error": ...} and nothing else. */
+static int
+json_error_body(struct dl *d)
+{
+	char buf[DL_JSON_SNIFF_MAX + 1];
+	json_t *j;
+	ssize_t got;
+	int bad = 0;
+
+	if (d->off <= 0 || d->off > DL_JSON_SNIFF_MAX)
+		return 0;
+	got = pread(d->fd, buf, (size_t)d->off, 0);
+	if (got != d->off)
+		return 0;
+	j = json_loadb(buf, (size_t)got, 0, NULL);
+	if (j != NULL && json_is_object(j) && json_object_size(j) == 1 &&
+	    json_object_get(j, "error") != NULL)
+		bad = 1;
+	json_decref(j);
+	return bad;
+}
+
+/*
+ * The body is all there: verify, rename into place. RET: RTC_OK, or an
+ * error with d->fail_msg (the partial has been emptied when it was bad).
+ */
+static int
+dl_finish(struct engine *e, struct dl *d)
+{
+	struct rtc_dl_item *it = d->it;
+	char md5[65], sha[65], *final = NULL, *why = NULL;
+	int r;
+
+	if (d->expect >= 0 && d->off != d->expect) {
+		dl_fail_msg(d, RTC_ERR_TRUNCATED, "got %lld of %lld bytes",
+		    d->off, d->expect);
+		return d->fail_err;
+	}
+	if (json_error_body(d)) {
+		dl_fail_msg(d, RTC_ERR_PROTO, "the server sent an {\"error\": "
+		    "...} body instead of the file");
+		dl_truncate(d);
+		return d->fail_err;
+	}
+	rtc_hash_final_hex(d->md5, md5);
+	rtc_hash_free(d->md5);
+	d->md5 = NULL;
+	sha[0] = '\0';
+	if (d->sha != NULL) {
+		rtc_hash_final_hex(d->sha, sha);
+		rtc_hash_free(d->sha);
+		d->sha = NULL;
+	}
+	if ((d->want_md5[0] && strcmp(md5, d->want_md5) != 0) ||
+	    (it->sha256[0] && strcmp(sha, it->sha256) != 0)) {
+		dl_fail_msg(d, RTC_ERR_FORMAT, "checksum mismatch (%s %s, "
+		    "expected %s)", it->sha256[0] ? "SHA-256" : "MD5",
+		    it->sha256[0] ? sha : md5,
+		    it->sha256[0] ? it->sha256 : d->want_md5);
+		dl_truncate(d);
+		return d->fail_err;
+	}
+	if ((r = rtc_fs_join_safe(e->o->dir, it->rel, &final)) != RTC_OK) {
+		dl_fail_msg(d, RTC_ERR_INVAL, "unsafe destination");
+		return RTC_ERR_INVAL;
+	}
+	if (make_parent(e, final, &why) != RTC_OK) {
+		dl_fail_msg(d, RTC_ERR_IO, "%s", why ? why : "cannot make its "
+		    "directory");
+		free(why);
+		free(final);
+		return RTC_ERR_IO;
+	}
+	if (fchmod(d->fd, 0644) != 0 || rename(d->part, final) != 0) {
+		dl_fail_msg(d, RTC_ERR_IO, "cannot move into place: %s",
+		    strerror(errno));
+		free(final);
+		return RTC_ERR_IO;
+	}
+	free(final);
+	memcpy(it->got_md5, md5, 33);
+	snprintf(it->got_sha256, sizeof(it->got_sha256), "%s", sha);
+	it->got_size = d->off;
+	it->status = RTC_OK;
+	return RTC_OK;
+}
+
+static int dl_begin(struct engine *e, struct dl *d, char **cause);
+
+static int
+on_head(void *arg, const struct rtc_http_resp *r)
+{
+	struct dl *d = arg;
+	struct rtc_dl_item *it = d->it;
+	char md5[33];
+
+	if (r->status < 200 || r->status > 299)
+		return RTC_OK;   /* the error body is collected for on_done */
+	if (strncasecmp(r->content_type, "text/html", 9) == 0 &&
+	    !is_html_name(it->rel)) {
+		dl_fail_msg(d, RTC_ERR_PROTO, "the server sent an HTML page "
+		    "(HTTP %ld) instead of the file", r->status);
+		return RTC_ERR_PROTO;
+	}
+	if (r->status == 206) {
+		if (r->range_first != d->req_from ||
+		    (d->expect >= 0 && r->range_total != d->expect)) {
+			dl_fail_msg(d, RTC_ERR_PROTO, "unexpected Content-Range "
+			    "%lld-%lld/%lld", r->range_first, r->range_last,
+			    r->range_total);
+			return RTC_ERR_PROTO;
+		}
+		if (d->expect < 0 && r->range_total >= 0)
+			d->expect = r->range_total;
+	} else {
+		if (d->off > 0 && dl_truncate(d) != RTC_OK) {
+			dl_fail_msg(d, RTC_ERR_IO, "cannot empty the partial");
+			return RTC_ERR_IO;
+		}
+		d->req_from = 0;
+		if (d->expect >= 0 && r->content_length >= 0 &&
+		    r->content_length != d->expect) {
+			dl_fail_msg(d, RTC_ERR_PROTO, "the server announced %lld "
+			    "bytes, the listing %lld", r->content_length,
+			    d->expect);
+			return RTC_ERR_PROTO;
+		}
+		if (d->expect < 0 && r->content_length >= 0)
+			d->expect = r->content_length;
+	}
+	if (r->etag[0] && rtc_s3_etag_md5(r->etag, md5)) {
+		if (d->want_md5[0] == '\0') {
+			memcpy(d->want_md5, md5, sizeof(md5));
+		} else if (strcmp(md5, d->want_md5) != 0 && it->key != NULL) {
+			dl_fail_msg(d, RTC_ERR_FORMAT, "the object changed since "
+			    "it was listed (ETag %s)", md5);
+			d->fatal = 1;
+			return RTC_ERR_FORMAT;
+		}
+	}
+	d->first_chunk = 1;
+	return RTC_OK;
+}
+
+static int
+on_body(void *arg, const void *p, size_t n)
+{
+	struct dl *d = arg;
+	const char *s = p;
+	size_t off = 0;
+
+	if (d->first_chunk && d->off == 0 && !is_html_name(d->it->rel)) {
+		size_t i = 0;
+
+		while (i < n && i < 64 && (s[i] == ' ' || s[i] == '\n' ||
+		    s[i] == '\r' || s[i] == '\t'))
+			i++;
+		if ((n - i >= 14 && strncasecmp(s + i, "<!doctype html", 14) ==
+		    0) || (n - i >= 5 && strncasecmp(s + i, "<html", 5) == 0)) {
+			dl_fail_msg(d, RTC_ERR_PROTO, "the server sent an HTML "
+			    "page instead of the file");
+			return RTC_ERR_PROTO;
+		}
+	}
+	d->first_chunk = 0;
+	if (d->expect >= 0 && d->off + (long long)n > d->expect) {
+		dl_fail_msg(d, RTC_ERR_PROTO, "the server sent more than %lld "
+		    "bytes", d->expect);
+		return RTC_ERR_PROTO;
+	}
+	while (off < n) {
+		ssize_t w = pwrite(d->fd, s + off, n - off,
+		    (off_t)(d->off + (long long)off));
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			dl_fail_msg(d, RTC_ERR_IO, "write: %s",
+			    w < 0 ? strerror(errno) : "no progress");
+			return RTC_ERR_IO;
+		}
+		off += (size_t)w;
+	}
+	rtc_hash_update(d->md5, p, n);
+	if (d->sha != NULL)
+		rtc_hash_update(d->sha, p, n);
+	d->off += (long long)n;
+	d->attempt_bytes += (long long)n;
+	d->it->fetched += (long long)n;
+	if (d->e->o->on_progress != NULL)
+		d->e->o->on_progress(d->e->o->arg, (long long)n, NULL);
+	return RTC_OK;
+}
+
+static void
+dl_schedule_retry(struct engine *e, struct dl *d, const char *why)
+{
+	long ms;
+
+	if (d->attempt_bytes > 0)
+		d->no_progress = 0;
+	else
+		d->no_progress++;
+	if (d->no_progress >= e->retries ||
+	    d->it->attempts >= DL_MAX_TOTAL_ATTEMPTS) {
+		char msg[400];
+
+		snprintf(msg, sizeof(msg), "%s (gave up after %d attempts)",
+		    why, d->it->attempts);
+		item_fail(e, d->it, d->fail_err != RTC_OK ? d->fail_err :
+		    RTC_ERR_UNAVAILABLE, msg);
+		slot_remove(e, d);
+		return;
+	}
+	ms = d->attempt_bytes > 0 ? 0 : s3_backoff_ms(&e->s3->rng,
+	    d->no_progress, e->backoff_ms, e->backoff_max_ms);
+	rtc_log(e->s3->ctx, WARN, "%s: %s; retrying%s in %ld ms", d->it->rel,
+	    why, d->off > 0 ? " from byte" : "", ms);
+	if (d->off > 0)
+		rtc_debug(e->s3->ctx, S3, "%s: resuming at %lld", d->it->rel,
+		    d->off);
+	d->state = DL_WAIT;
+	d->xfer = NULL;
+	d->retry_at = rtc_clock_mono_ns() + (int64_t)ms * 1000000;
+}
+
+static void
+on_done(void *arg, int err, const struct rtc_http_resp *r,
+    const char *errbody, size_t errlen, const char *cause)
+{
+	struct dl *d = arg;
+	struct engine *e = d->e;
+	struct rtc_dl_item *it = d->it;
+	char why[400];
+
+	d->xfer = NULL;
+	rtc_s3_request_free(d->url, d->hdrs);
+	d->url = NULL;
+	d->hdrs = NULL;
+	if (err == RTC_OK && r->status >= 200 && r->status <= 299) {
+		if (dl_finish(e, d) == RTC_OK) {
+			rtc_debug(e->s3->ctx, S3, "%s: %lld bytes verified%s",
+			    it->rel, d->off, it->resumed ? " (resumed)" : "");
+			if (e->o->on_progress != NULL)
+				e->o->on_progress(e->o->arg, 0, it);
+			slot_remove(e, d);
+			return;
+		}
+		if (d->fail_err == RTC_ERR_IO || d->fail_err == RTC_ERR_INVAL) {
+			item_fail(e, it, d->fail_err, d->fail_msg);
+			slot_remove(e, d);
+			return;
+		}
+		dl_schedule_retry(e, d, d->fail_msg);
+		return;
+	}
+	if (err == RTC_OK) {
+		char *c = NULL;
+		int serr = rtc_s3_status_error(r->status, "GET", errbody,
+		    errlen, &c);
+
+		snprintf(why, sizeof(why), "%s", c ? c : "error");
+		free(c);
+		if (r->status == 416) {
+			/* the partial is longer than the object: start over */
+			dl_truncate(d);
+			d->fail_err = RTC_ERR_PROTO;
+			dl_schedule_retry(e, d, why);
+			return;
+		}
+		if (rtc_http_retryable(RTC_OK, r->status)) {
+			d->fail_err = RTC_ERR_UNAVAILABLE;
+			dl_schedule_retry(e, d, why);
+			return;
+		}
+		if (serr == RTC_ERR_AUTH && e->s3->creds != NULL &&
+		    e->s3->creds->anonymous)
+			snprintf(why + strlen(why), sizeof(why) - strlen(why),
+			    " (unsigned request: set AWS credentials?)");
+		item_fail(e, it, serr, why);
+		slot_remove(e, d);
+		return;
+	}
+	if (d->fail_err == RTC_ERR_IO || d->fatal) {
+		item_fail(e, it, d->fail_err, d->fail_msg);
+		slot_remove(e, d);
+		return;
+	}
+	if (d->fail_err == RTC_OK)
+		d->fail_err = err;
+	snprintf(why, sizeof(why), "%s", d->fail_msg[0] ? d->fail_msg :
+	    cause ? cause : rtc_strerror(err));
+	dl_schedule_retry(e, d, why);
+}
+
+/* Send the request for what the partial lacks. */
+static int
+dl_send(struct engine *e, struct dl *d, char **cause)
+{
+	struct rtc_http_req req;
+	struct rtc_sigv4_header range;
+	char rbuf[64];
+	int r;
+
+	d->it->attempts++;
+	d->attempt_bytes = 0;
+	d->fail_err = RTC_OK;
+	d->fatal = 0;
+	d->fail_msg[0] = '\0';
+	d->req_from = d->off;
+	d->first_chunk = 1;
+	snprintf(rbuf, sizeof(rbuf), "bytes=%lld-", d->off);
+	range.name = "Range";
+	range.value = rbuf;
+	if (d->it->key != NULL) {
+		r = rtc_s3_request(e->s3, "GET", e->o->bucket, d->it->key, NULL,
+		    0, &range, d->off > 0 ? 1 : 0, NULL, &d->url, &d->hdrs,
+		    cause);
+		if (r != RTC_OK)
+			return r;
+	} else {
+		d->url = strdup(d->it->url);
+		d->hdrs = calloc(2, sizeof(char *));
+		if (d->url == NULL || d->hdrs == NULL)
+			return RTC_ERR_NOMEM;
+		if (d->off > 0) {
+			size_t n = strlen(rbuf) + 8;
+
+			d->hdrs[0] = malloc(n);
+			if (d->hdrs[0] == NULL)
+				return RTC_ERR_NOMEM;
+			snprintf(d->hdrs[0], n, "Range: %s", rbuf);
+		}
+	}
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	req.url = d->url;
+	req.headers = (const char *const *)d->hdrs;
+	req.body_fd = -1;
+	req.follow = d->it->key == NULL;
+	req.on_head = on_head;
+	req.on_body = on_body;
+	req.on_done = on_done;
+	req.arg = d;
+	d->state = DL_ACTIVE;
+	return rtc_http_start(rtc_s3_http(e->s3), &req, &d->xfer, cause);
+}
+
+/* Open (or find) the partial, decide where to resume, send. */
+static int
+dl_begin(struct engine *e, struct dl *d, char **cause)
+{
+	struct rtc_dl_item *it = d->it;
+	struct stat st;
+	int r;
+
+	if ((r = rtc_dl_part_path(e->o->part_dir, it->rel, &d->part)) !=
+	    RTC_OK)
+		return r;
+	d->fd = open(d->part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (d->fd < 0 || fstat(d->fd, &st) != 0) {
+		rtc_cause_set(cause, "%s: %s", d->part, strerror(errno));
+		return RTC_ERR_IO;
+	}
+	if ((r = dl_reset_hashes(d)) != RTC_OK)
+		return r;
+	d->expect = it->size;
+	snprintf(d->want_md5, sizeof(d->want_md5), "%s", it->md5);
+	d->verifiable = d->want_md5[0] != '\0' || it->sha256[0] != '\0';
+	if (st.st_size > 0) {
+		if (d->verifiable && d->expect >= 0 && st.st_size <= d->expect) {
+			if ((r = dl_hash_existing(d, st.st_size)) != RTC_OK) {
+				rtc_cause_set(cause, "%s: cannot read", d->part);
+				return r;
+			}
+			it->resumed = 1;
+			rtc_debug(e->s3->ctx, S3, "%s: %lld bytes from an "
+			    "earlier run", it->rel, d->off);
+			if (d->off == d->expect) {
+				/* complete but not yet moved into place */
+				if (dl_finish(e, d) == RTC_OK) {
+					if (e->o->on_progress != NULL)
+						e->o->on_progress(e->o->arg, 0,
+						    it);
+					return 1;
+				}
+				if (d->fail_err == RTC_ERR_IO ||
+				    d->fail_err == RTC_ERR_INVAL) {
+					rtc_cause_set(cause, "%s", d->fail_msg);
+					return d->fail_err;
+				}
+				if (dl_truncate(d) != RTC_OK)
+					return RTC_ERR_IO;
+			}
+		} else if (dl_truncate(d) != RTC_OK) {
+			rtc_cause_set(cause, "%s: cannot empty", d->part);
+			return RTC_ERR_IO;
+		}
+	}
+	return dl_send(e, d, cause);
+}
+
+static void
+start_next(struct engine *e)
+{
+	while (e->nslots < e->jobs && e->next < e->n) {
+		struct rtc_dl_item *it = &e->items[e->next++];
+		struct dl *d;
+		char *cause = NULL;
+		int r;
+
+		it->status = RTC_ERR_AGAIN;
+		if (it->rel == NULL || !rtc_fs_safe_relpath(it->rel,
+		    strlen(it->rel)) || (it->key == NULL && it->url == NULL)) {
+			item_fail(e, it, RTC_ERR_INVAL, "unsafe or empty "
+			    "destination");
+			continue;
+		}
+		d = calloc(1, sizeof(*d));
+		if (d == NULL) {
+			item_fail(e, it, RTC_ERR_NOMEM, "out of memory");
+			continue;
+		}
+		d->e = e;
+		d->it = it;
+		d->fd = -1;
+		e->slots[e->nslots++] = d;
+		r = dl_begin(e, d, &cause);
+		if (r == 1) {
+			slot_remove(e, d);       /* finished from the partial */
+		} else if (r != RTC_OK) {
+			item_fail(e, it, r, cause ? cause : rtc_strerror(r));
+			slot_remove(e, d);
+		}
+		free(cause);
+	}
+}
+
+static void
+retry_due(struct engine *e)
+{
+	int64_t now = rtc_clock_mono_ns();
+	int i;
+
+	for (i = 0; i < e->nslots; i++) {
+		struct dl *d = e->slots[i];
+		char *cause = NULL;
+		int r;
+
+		if (d->state != DL_WAIT || d->retry_at > now)
+			continue;
+		r = dl_send(e, d, &cause);
+		if (r != RTC_OK) {
+			item_fail(e, d->it, r, cause ? cause : rtc_strerror(r));
+			slot_remove(e, d);
+			i--;
+		}
+		free(cause);
+	}
+}
+
+int
+rtc_s3_download(struct rtc_s3 *s3, struct rtc_dl_item *items, size_t n,
+    const struct rtc_dl_opts *o, char **cause)
+{
+	struct engine e;
+	int64_t last_tick = 0;
+	int r = RTC_OK, i;
+
+	memset(&e, 0, sizeof(e));
+	e.s3 = s3;
+	e.o = o;
+	e.items = items;
+	e.n = n;
+	e.jobs = o->jobs > 0 ? o->jobs : 16;
+	e.retries = o->retries > 0 ? o->retries : 8;
+	e.backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : 200;
+	e.backoff_max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms : 10000;
+	e.first_err = RTC_OK;
+	if (o->dir == NULL || o->part_dir == NULL) {
+		rtc_cause_set(cause, "download: no target directory");
+		return RTC_ERR_INVAL;
+	}
+	if (rtc_fs_mkdir_p(o->part_dir, 0700, cause) != RTC_OK)
+		return RTC_ERR_IO;
+	e.slots = calloc((size_t)e.jobs, sizeof(*e.slots));
+	if (e.slots == NULL)
+		return RTC_ERR_NOMEM;
+	for (i = 0; (size_t)i < n; i++)
+		items[i].status = RTC_ERR_AGAIN;    /* not done yet */
+
+	while (e.next < e.n || e.nslots > 0) {
+		int64_t now;
+
+		if (rtc_ctx_stopping(s3->ctx)) {
+			r = RTC_ERR_CANCELLED;
+			break;
+		}
+		start_next(&e);
+		retry_due(&e);
+		if (e.nslots == 0)
+			continue;
+		if (rtc_http_active(rtc_s3_http(s3)) == 0) {
+			/* only waiting for backoffs to pass */
+			int64_t due = INT64_MAX, wait;
+
+			for (i = 0; i < e.nslots; i++)
+				if (e.slots[i]->retry_at < due)
+					due = e.slots[i]->retry_at;
+			wait = due - rtc_clock_mono_ns();
+			if (wait > 100000000)
+				wait = 100000000;
+			if (wait > 0)
+				rtc_clock_sleep_ns(wait, s3->ctx ? s3->ctx->stop :
+				    NULL);
+		} else if (rtc_http_run(rtc_s3_http(s3), 100) < 0) {
+			r = RTC_ERR_INTERNAL;
+			rtc_cause_set(cause, "download: libcurl failed");
+			break;
+		}
+		now = rtc_clock_mono_ns();
+		if (o->on_tick != NULL && now - last_tick > 100000000) {
+			o->on_tick(o->arg);
+			last_tick = now;
+		}
+	}
+	/* stopped: abort what is in flight, keep the partials */
+	for (i = 0; i < e.nslots; i++) {
+		if (e.slots[i]->xfer != NULL)
+			rtc_http_cancel(rtc_s3_http(s3), e.slots[i]->xfer);
+		e.slots[i]->it->status = RTC_ERR_CANCELLED;
+		dl_free(e.slots[i]);
+	}
+	free(e.slots);
+	if (r == RTC_ERR_CANCELLED) {
+		rtc_cause_set(cause, "stopped; partial files are kept for the "
+		    "next run");
+		return r;
+	}
+	if (r != RTC_OK)
+		return r;
+	if (e.failed > 0) {
+		rtc_cause_set(cause, "%zu of %zu files failed", e.failed, n);
+		return e.first_err;
+	}
+	return RTC_OK;
+}
