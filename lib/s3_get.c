@@ -460,7 +460,8 @@ dl_schedule_retry(struct engine *e, struct dl *d, const char *why)
 {
 	long ms;
 
-	if (d->attempt_bytes > 0)
+	/* progress: the partial kept more than the attempt started from */
+	if (d->off > d->req_from)
 		d->no_progress = 0;
 	else
 		d->no_progress++;
@@ -475,7 +476,7 @@ dl_schedule_retry(struct engine *e, struct dl *d, const char *why)
 		slot_remove(e, d);
 		return;
 	}
-	ms = d->attempt_bytes > 0 ? 0 : s3_backoff_ms(&e->s3->rng,
+	ms = d->no_progress == 0 ? 0 : s3_backoff_ms(&e->s3->rng,
 	    d->no_progress, e->backoff_ms, e->backoff_max_ms);
 	rtc_log(e->s3->ctx, WARN, "%s: %s; retrying%s in %ld ms", d->it->rel,
 	    why, d->off > 0 ? " from byte" : "", ms);
@@ -567,6 +568,11 @@ dl_send(struct engine *e, struct dl *d, char **cause)
 
 	d->it->attempts++;
 	d->attempt_bytes = 0;
+	/* what a failed answer announced must not stick */
+	if (d->it->size >= 0 || d->off == 0)
+		d->expect = d->it->size;
+	if (d->off == 0)
+		snprintf(d->want_md5, sizeof(d->want_md5), "%s", d->it->md5);
 	d->fail_err = RTC_OK;
 	d->fatal = 0;
 	d->fail_msg[0] = '\0';

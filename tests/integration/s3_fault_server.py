@@ -107,7 +107,12 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         pass
 
+    def note(self, status, nbytes):
+        log(self.command, self.path, self.headers.get("Range"), status,
+            nbytes)
+
     def send_body(self, status, ctype, data, extra=None):
+        self.note(status, len(data))
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
@@ -140,20 +145,19 @@ class Handler(BaseHTTPRequestHandler):
         bucket = "/" + ARGS.bucket
         rng = self.headers.get("Range")
         if path in (bucket, bucket + "/") and q.get("list-type") == ["2"]:
-            n = self.list_page(q)
-            return log(self.command, self.path, rng, self.last_status, n)
+            self.list_page(q)
+            return
         if not path.startswith(bucket + "/"):
-            n = self.s3_error(404, "NoSuchBucket", "no such bucket")
-            return log(self.command, self.path, rng, 404, n)
+            self.s3_error(404, "NoSuchBucket", "no such bucket")
+            return
         key = path[len(bucket) + 1:]
         pre = ARGS.prefix
         if not key.startswith(pre) or key[len(pre):] not in FILES:
-            n = self.s3_error(404, "NoSuchKey", "The specified key does not "
-                              "exist.")
-            return log(self.command, self.path, rng, 404, n)
+            self.s3_error(404, "NoSuchKey", "The specified key does not "
+                          "exist.")
+            return
         rel = key[len(pre):]
-        status, n = self.serve_object(rel, rng)
-        log(self.command, self.path, rng, status, n)
+        self.serve_object(rel, rng)
 
     def serve_object(self, rel, rng):
         data = body_of(rel)
@@ -187,6 +191,7 @@ class Handler(BaseHTTPRequestHandler):
             if b:
                 end = min(int(b), len(data) - 1)
             if start >= len(data):
+                self.note(416, 0)
                 self.send_response(416)
                 self.send_header("Content-Range", "bytes */%d" % len(data))
                 self.send_header("Content-Length", "0")
@@ -199,6 +204,7 @@ class Handler(BaseHTTPRequestHandler):
         ctype = "application/octet-stream"
         if kind == "short":
             part = part[:int(arg)]
+        self.note(status, len(part) if kind != "cut" else int(arg))
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(part)))
@@ -211,11 +217,10 @@ class Handler(BaseHTTPRequestHandler):
             cut = min(int(arg), len(part))
             self.wfile.write(part[:cut])
             self.wfile.flush()
-            # a hard close: RST, not a clean end
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
-                                       b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            # the connection ends mid-body (a FIN: every byte sent
+            # arrives, then the client sees the body end early)
             self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
+            self.connection.shutdown(socket.SHUT_WR)
             return status, cut
         self.wfile.write(part)
         return status, len(part)
@@ -262,8 +267,17 @@ class Handler(BaseHTTPRequestHandler):
         return self.send_body(200, "application/xml",
                               "".join(out).encode("utf-8"))
 
+    def do_DELETE(self):
+        path, q = self.split()
+        status = 204 if "uploadId" in q else 404
+        self.note(status, 0)
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_PUT(self):
         # echo uploads: no storage, the ETag is the body's MD5
+        path, q = self.split()
         n = int(self.headers.get("Content-Length", "0"))
         h = hashlib.md5()
         left = n
@@ -273,38 +287,63 @@ class Handler(BaseHTTPRequestHandler):
                 break
             h.update(chunk)
             left -= len(chunk)
-        fault = next_fault("?put")
+        fault = next_fault("?part" if "partNumber" in q else "?put")
         kind, _, arg = fault.partition(":")
+        if kind == "badetag":
+            self.send_body(200, "application/xml", b"",
+                           {"ETag": '"%s"' % ("0" * 32)})
+            return
         if kind == "status":
-            sent = self.s3_error(int(arg), "SlowDown", "injected")
-            return log("PUT", self.path, None, int(arg), sent)
-        sent = self.send_body(200, "application/xml", b"",
-                              {"ETag": '"%s"' % h.hexdigest()})
-        log("PUT", self.path, None, 200, n)
+            self.s3_error(int(arg), "SlowDown", "injected")
+            return
+        self.send_body(200, "application/xml", b"",
+                       {"ETag": '"%s"' % h.hexdigest()})
 
     # ---- GraphQL ----
     def do_POST(self):
         path, q = self.split()
         n = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(n) if n > 0 else b""
+        if "uploads" in q:
+            doc = ("<?xml version=\"1.0\"?><InitiateMultipartUploadResult>"
+                   "<Bucket>%s</Bucket><Key>k</Key><UploadId>up+id/1=</UploadId>"
+                   "</InitiateMultipartUploadResult>" % ARGS.bucket).encode()
+            self.send_body(200, "application/xml", doc)
+            return
+        if "uploadId" in q:
+            fault = next_fault("?complete")
+            if fault == "error200":
+                doc = (b"<?xml version=\"1.0\"?><Error><Code>InternalError"
+                       b"</Code><Message>injected</Message></Error>")
+            elif q["uploadId"] != ["up+id/1="]:
+                self.s3_error(404, "NoSuchUpload", "bad upload id")
+                return
+            else:
+                doc = (b"<?xml version=\"1.0\"?><CompleteMultipartUploadResult>"
+                       b"<ETag>\"x-2\"</ETag></CompleteMultipartUploadResult>")
+            if ARGS.log:
+                with LOG_LOCK:
+                    with open(ARGS.log, "a", encoding="utf-8") as f:
+                        f.write("COMPLETE-BODY %s\n" % raw.decode())
+            self.send_body(200, "application/xml", doc)
+            return
         if path != "/crn/graphql":
-            sent = self.s3_error(404, "NotFound", "no such endpoint")
-            return log("POST", self.path, None, 404, sent)
+            self.s3_error(404, "NotFound", "no such endpoint")
+            return
         fault = next_fault("?graphql")
         kind, _, arg = fault.partition(":")
         if kind == "status":
-            sent = self.send_body(int(arg), "text/html",
-                                  b"<html><body>Bad Gateway</body></html>")
-            return log("POST", self.path, None, int(arg), sent)
+            self.send_body(int(arg), "text/html",
+                           b"<html><body>Bad Gateway</body></html>")
+            return
         if kind == "error200":
             msg = arg or "504 Gateway Timeout"
             doc = {"errors": [{"message": msg, "locations": [{"line": 2,
                    "column": 3}], "path": ["snapshot"],
                    "extensions": {"code": "INTERNAL_SERVER_ERROR"}}],
                    "data": None}
-            sent = self.send_body(200, "application/json",
-                                  json.dumps(doc).encode())
-            return log("POST", self.path, None, 200, sent)
+            self.send_body(200, "application/json", json.dumps(doc).encode())
+            return
         if kind == "stall":
             time.sleep(float(arg))
         try:
@@ -314,9 +353,7 @@ class Handler(BaseHTTPRequestHandler):
         except Exception as e:  # a malformed request: GraphQL's own shape
             doc = {"errors": [{"message": "bad request: %s" % e}],
                    "data": None}
-        sent = self.send_body(200, "application/json",
-                              json.dumps(doc).encode())
-        log("POST", self.path, None, 200, sent)
+        self.send_body(200, "application/json", json.dumps(doc).encode())
 
     def graphql(self, query, var):
         ds = var.get("datasetId") or var.get("id")
