@@ -20,6 +20,7 @@ struct cmd_entry {
 
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_fetch_entry;
 
 /* RET: the entry for a verb, or NULL. */
 const struct cmd_entry *cmd_find(const char *name);

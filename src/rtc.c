@@ -18,6 +18,7 @@
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	&cmd_version_entry,
+	&cmd_fetch_entry,
 	NULL
 };
 
