@@ -507,7 +507,13 @@ fetch_s3(struct session *s, const struct rtc_fetch_opts *o,
 	rtc_manifest_set(s->man, "resolved_via", "s3");
 	s->st.via = "s3";
 	if (s->n == 0 && s->unsafe == 0) {
-		rtc_cause_set(cause, "%s: nothing to fetch", o->source);
+		const char *u = rtc_glob_set_unmatched(g);
+
+		if (u != NULL)
+			rtc_cause_set(cause, "--include '%s' matched nothing in "
+			    "%s", u, o->source);
+		else
+			rtc_cause_set(cause, "%s: nothing to fetch", o->source);
 		return RTC_ERR_NOT_FOUND;
 	}
 	r = session_run(s, cause);
