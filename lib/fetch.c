@@ -432,6 +432,10 @@ s3_obj(void *arg, const struct rtc_s3_object *o)
 	struct rtc_dl_item *it;
 	const char *rel = o->key + c->plen;
 
+	if (o->unsafe_name) {
+		warn_unsafe(c->s, o->key);
+		return RTC_OK;
+	}
 	if (strlen(o->key) <= c->plen)
 		return RTC_OK;      /* the prefix itself, a folder marker */
 	if (rel[strlen(rel) - 1] == '/' && o->size == 0)

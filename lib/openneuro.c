@@ -249,8 +249,8 @@ rtc_openneuro_add_files(struct rtc_on_listing *l, json_t *files,
 		return RTC_ERR_FORMAT;
 	}
 	json_array_foreach(files, i, f) {
-		const char *name = json_string_value(json_object_get(f,
-		    "filename"));
+		json_t *jname = json_object_get(f, "filename");
+		const char *name = json_string_value(jname);
 		json_t *size = json_object_get(f, "size");
 		json_t *urls = json_object_get(f, "urls");
 		const char *key = json_string_value(json_object_get(f, "key"));
@@ -263,6 +263,20 @@ rtc_openneuro_add_files(struct rtc_on_listing *l, json_t *files,
 			rtc_cause_set(cause, "GraphQL: a file entry without "
 			    "'filename'");
 			return RTC_ERR_FORMAT;
+		}
+		if (strlen(name) != json_string_length(jname)) {
+			/* a NUL inside: shown with the NULs as '?' */
+			char shown[1024];
+			size_t k, ln = json_string_length(jname);
+
+			for (k = 0; k < ln && k + 1 < sizeof(shown); k++)
+				shown[k] = name[k] != '\0' ? name[k] : '?';
+			shown[k] = '\0';
+			snprintf(path, sizeof(path), "%s%s%s", base,
+			    *base ? "/" : "", shown);
+			if ((r = add_unsafe(l, path)) != RTC_OK)
+				return r;
+			continue;
 		}
 		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", base,
 		    *base ? "/" : "", name) >= sizeof(path) ||
@@ -403,7 +417,8 @@ gql_query(struct gql *g, const char *query, json_t *vars, json_t **data,
 			retry = rtc_http_retryable(RTC_OK, resp.status);
 			r = RTC_ERR_UNAVAILABLE;
 		} else if ((doc = json_loadb(body.data ? body.data : "",
-		    body.len, 0, &jerr)) == NULL || !json_is_object(doc)) {
+		    body.len, JSON_ALLOW_NUL, &jerr)) == NULL ||
+		    !json_is_object(doc)) {
 			json_decref(doc);
 			snprintf(msg, sizeof(msg), "HTTP %ld with a body that is "
 			    "not JSON", resp.status);
@@ -560,6 +575,8 @@ collect_obj(void *arg, const struct rtc_s3_object *o)
 	const char *rel = o->key + c->plen;
 	struct rtc_on_file *f;
 
+	if (o->unsafe_name)
+		return add_unsafe(c->l, o->key);
 	if (strlen(o->key) <= c->plen)
 		return RTC_OK;
 	if (rel[strlen(rel) - 1] == '/' && o->size == 0)
@@ -707,6 +724,20 @@ rtc_openneuro_list(struct rtc_ctx *ctx, struct rtc_http *http,
 	g.http = http;
 	g.o = o;
 	g.retries = o->retries > 0 ? o->retries : 5;
+	if (o->retries <= 0 && ctx != NULL) {
+		long long v;
+
+		if (rtc_config_int(ctx->conf, "openneuro.retries", &v, NULL) ==
+		    RTC_OK && v >= 1 && v <= 100)
+			g.retries = (int)v;
+	}
+	if (o->backoff_ms <= 0 && ctx != NULL) {
+		long long v;
+
+		if (rtc_config_int(ctx->conf, "openneuro.backoff_ms", &v,
+		    NULL) == RTC_OK && v >= 1 && v <= 600000)
+			g.backoff_ms = (long)v;
+	}
 	g.backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : 500;
 	g.backoff_max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms : 8000;
 	g.timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 60000;

@@ -67,8 +67,10 @@ struct rtc_on_listing {
 
 struct rtc_on_opts {
 	const char *url;         /* NULL: $RTC_OPENNEURO_URL, rtc.conf, default */
-	int retries;             /* GraphQL tries per query; 0: 5 */
-	long backoff_ms;         /* 0: 500 */
+	int retries;             /* GraphQL tries per query; 0: rtc.conf
+	                          * openneuro.retries, else 5 */
+	long backoff_ms;         /* 0: rtc.conf openneuro.backoff_ms, else
+	                          * 500 */
 	long backoff_max_ms;     /* 0: 8000 */
 	long timeout_ms;         /* per query; 0: 60 s */
 	int no_fallback;         /* fail instead of listing the bucket */

@@ -485,7 +485,57 @@ parse_size(const char *s, long long *out)
 }
 
 static int
-parse_contents(xmlNode *n, struct rtc_s3_object *o, char **cause)
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode S3's "url" encoding ('+' is a space). RET: a new string, or
+ * NULL with *bad set when the result would hold a NUL or an escape is
+ * malformed (the caller keeps the encoded form). */
+static char *
+url_decode(const char *s, int *bad)
+{
+	size_t n = strlen(s), i, o = 0;
+	char *d = malloc(n + 1);
+
+	*bad = 0;
+	if (d == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+') {
+			d[o++] = ' ';
+		} else if (s[i] == '%') {
+			int a = -1, b = -1;
+
+			if (i + 2 < n) {
+				a = hexval(s[i + 1]);
+				b = hexval(s[i + 2]);
+			}
+			if (a < 0 || b < 0 || (a == 0 && b == 0)) {
+				*bad = 1;
+				free(d);
+				return NULL;
+			}
+			d[o++] = (char)(a * 16 + b);
+			i += 2;
+		} else {
+			d[o++] = s[i];
+		}
+	}
+	d[o] = '\0';
+	return d;
+}
+
+static int
+parse_contents(xmlNode *n, struct rtc_s3_object *o, int encoded,
+    char **cause)
 {
 	xmlNode *c;
 	const char *key = NULL, *etag = "", *lm = "";
@@ -517,7 +567,14 @@ parse_contents(xmlNode *n, struct rtc_s3_object *o, char **cause)
 		o->etag = strndup(etag + 1, strlen(etag) - 2);
 	else
 		o->etag = strndup(etag, 128);
-	o->key = strdup(key);
+	o->key = NULL;
+	if (encoded) {
+		o->key = url_decode(key, &o->unsafe_name);
+		if (o->key == NULL && !o->unsafe_name)
+			return RTC_ERR_NOMEM;
+	}
+	if (o->key == NULL)
+		o->key = strdup(key);
 	o->last_modified = strndup(lm, 64);
 	o->size = size;
 	if (o->key == NULL || o->etag == NULL || o->last_modified == NULL)
@@ -533,7 +590,7 @@ rtc_s3_page_parse(const char *xml, size_t len, struct rtc_s3_page *out,
 	xmlDoc *doc;
 	xmlNode *root, *c;
 	size_t cap = 0, pcap = 0;
-	int r = RTC_OK;
+	int r = RTC_OK, encoded = 0;
 
 	memset(&p, 0, sizeof(p));
 	if (len > RTC_S3_PAGE_MAX) {
@@ -553,6 +610,9 @@ rtc_s3_page_parse(const char *xml, size_t len, struct rtc_s3_page *out,
 		xmlFreeDoc(doc);
 		return RTC_ERR_FORMAT;
 	}
+	for (c = root->children; c != NULL; c = c->next)
+		if (name_is(c, "EncodingType"))
+			encoded = strcmp(text_of(c), "url") == 0;
 	for (c = root->children; c != NULL && r == RTC_OK; c = c->next) {
 		if (name_is(c, "IsTruncated")) {
 			p.truncated = strcmp(text_of(c), "true") == 0;
@@ -581,7 +641,7 @@ rtc_s3_page_parse(const char *xml, size_t len, struct rtc_s3_page *out,
 				cap = nc;
 			}
 			memset(&p.objs[p.n], 0, sizeof(p.objs[0]));
-			r = parse_contents(c, &p.objs[p.n], cause);
+			r = parse_contents(c, &p.objs[p.n], encoded, cause);
 			p.n++;
 		} else if (name_is(c, "CommonPrefixes")) {
 			xmlNode *d;
@@ -605,8 +665,16 @@ rtc_s3_page_parse(const char *xml, size_t len, struct rtc_s3_page *out,
 					p.prefixes = q;
 					pcap = nc;
 				}
-				p.prefixes[p.nprefixes] = strndup(text_of(d),
-				    RTC_S3_KEY_MAX);
+				{
+					int bad = 0;
+
+					p.prefixes[p.nprefixes] = encoded ?
+					    url_decode(text_of(d), &bad) : NULL;
+					if (p.prefixes[p.nprefixes] == NULL)
+						p.prefixes[p.nprefixes] =
+						    strndup(text_of(d),
+						    RTC_S3_KEY_MAX);
+				}
 				if (p.prefixes[p.nprefixes++] == NULL)
 					r = RTC_ERR_NOMEM;
 			}
@@ -643,7 +711,7 @@ int
 rtc_s3_list(struct rtc_s3 *s3, const char *bucket, const char *prefix,
     const char *delimiter, rtc_s3_list_fn fn, void *arg, char **cause)
 {
-	struct rtc_sigv4_param q[5];
+	struct rtc_sigv4_param q[6];
 	struct rtc_buf body;
 	char *token = NULL, *url = NULL, **hdrs = NULL;
 	size_t total = 0, pages = 0, i;
@@ -658,6 +726,8 @@ rtc_s3_list(struct rtc_s3 *s3, const char *bucket, const char *prefix,
 
 		q[nq].name = "list-type";
 		q[nq++].value = "2";
+		q[nq].name = "encoding-type";
+		q[nq++].value = "url";
 		q[nq].name = "prefix";
 		q[nq++].value = prefix != NULL ? prefix : "";
 		if (delimiter != NULL) {

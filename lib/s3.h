@@ -68,7 +68,9 @@ void rtc_s3_request_free(char *url, char **headers);
 /* ---- listing ---- */
 
 struct rtc_s3_object {
-	const char *key;
+	const char *key;           /* decoded; see unsafe_name */
+	int unsafe_name;           /* the key held a NUL or a bad escape:
+	                            * key shows it still encoded */
 	long long size;
 	const char *etag;          /* without quotes; "" when absent */
 	const char *last_modified; /* as sent; "" when absent */
@@ -85,7 +87,8 @@ struct rtc_s3_page {
 };
 
 /*
- * Parse a ListObjectsV2 result. RET: RTC_OK; RTC_ERR_TOO_BIG past the
+ * Parse a ListObjectsV2 result; keys are decoded when it carries
+ * <EncodingType>url</EncodingType> ('+' is a space). RET: RTC_OK; RTC_ERR_TOO_BIG past the
  * caps above; RTC_ERR_FORMAT for malformed XML, an <Error> document, a
  * bad size, or a truncated page without a continuation token.
  */
@@ -98,7 +101,8 @@ typedef int (*rtc_s3_list_fn)(void *arg, const struct rtc_s3_object *o);
 
 /*
  * List every object under prefix, page by page (1000 keys a page, flat
- * unless delimiter is given), each page retried with backoff on network
+ * unless delimiter is given; keys asked for with encoding-type=url so any
+ * byte survives the XML, and decoded when the server says it encoded), each page retried with backoff on network
  * errors and 5xx. IN: bucket, prefix ("" for all), delimiter (NULL for a
  * flat listing), fn/arg called for each object in key order.
  * RET: RTC_OK, the callback's error, RTC_ERR_NOT_FOUND (no such bucket),

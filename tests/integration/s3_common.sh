@@ -100,3 +100,15 @@ same_tree() {
 		fail "$1 and $2 differ"
 	}
 }
+
+# make_dataset SRC DST: a copy of a BIDS layout whose empty data files
+# get random bytes (150 KB and up), so transfers have something to move.
+make_dataset() {
+	mkdir -p "$2"
+	cp -r "$1/." "$2/"
+	_n=0
+	for _f in $(cd "$2" && find . -name '*.nii.gz' | sort); do
+		_n=$((_n + 1))
+		head -c $((150000 + _n * 997)) /dev/urandom >"$2/$_f"
+	done
+}

@@ -64,7 +64,8 @@ def scan():
             rel = os.path.relpath(p, root).replace(os.sep, "/")
             FILES[rel] = p
     for k in ARGS.extra_key or []:
-        FILES[k] = None
+        # "\x00" and friends in an argument stand for the byte
+        FILES[k.encode("utf-8").decode("unicode_escape")] = None
 
 
 def body_of(key):
@@ -245,12 +246,18 @@ class Handler(BaseHTTPRequestHandler):
         keys = sorted(ARGS.prefix + k for k in FILES)
         keys = [k for k in keys if k.startswith(prefix) and k > after]
         page, rest = keys[:maxkeys], keys[maxkeys:]
+        enc = q.get("encoding-type") == ["url"] and not ARGS.no_encoding
+
+        def shown(k):
+            return urllib.parse.quote_plus(k, safe="/") if enc else k
         out = ['<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult '
                'xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
                "<Name>%s</Name><Prefix>%s</Prefix><KeyCount>%d</KeyCount>"
                "<MaxKeys>%d</MaxKeys><IsTruncated>%s</IsTruncated>"
                % (escape(ARGS.bucket), escape(prefix), len(page), maxkeys,
                   "true" if rest else "false")]
+        if enc:
+            out.append("<EncodingType>url</EncodingType>")
         if rest:
             out.append("<NextContinuationToken>%s</NextContinuationToken>"
                        % token_for(page[-1]))
@@ -259,7 +266,7 @@ class Handler(BaseHTTPRequestHandler):
             out.append("<Contents><Key>%s</Key><LastModified>2024-01-01T00:"
                        "00:00.000Z</LastModified><ETag>&quot;%s&quot;</ETag>"
                        "<Size>%d</Size><StorageClass>STANDARD</StorageClass>"
-                       "</Contents>" % (escape(k),
+                       "</Contents>" % (escape(shown(k)),
                                         hashlib.md5(data).hexdigest(),
                                         len(data)))
         out.append("</ListBucketResult>")
@@ -376,6 +383,15 @@ class Handler(BaseHTTPRequestHandler):
             base = tree[5:]
         seen = {}
         files = []
+        if not base:
+            # names that are not on disk go into the root folder as they
+            # are: the unsafe ones a client must refuse
+            for rel in sorted(k for k in FILES if FILES[k] is None):
+                files.append({"id": "x:" + rel, "key": None, "filename": rel,
+                              "size": 8, "directory": False,
+                              "annexed": False, "urls": [
+                                  "%s/%s/x" % (ARGS.files_base,
+                                               ARGS.bucket)]})
         for rel in sorted(FILES):
             if FILES[rel] is None:
                 continue
@@ -427,6 +443,8 @@ def main():
     ap.add_argument("--faults")
     ap.add_argument("--extra-key", action="append")
     ap.add_argument("--log")
+    ap.add_argument("--no-encoding", action="store_true",
+                    help="ignore encoding-type=url, as s3rver does")
     ap.add_argument("--dataset", default="ds000001")
     ap.add_argument("--tag", default="1.0.0")
     ap.add_argument("--files-base", help="base URL for GraphQL file urls")
