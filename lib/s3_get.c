@@ -648,6 +648,9 @@ dl_begin(struct engine *e, struct dl *d, char **cause)
 			if (d->off == d->expect) {
 				/* complete but not yet moved into place */
 				if (dl_finish(e, d) == RTC_OK) {
+					rtc_debug(e->s3->ctx, S3, "%s: %lld bytes "
+					    "verified (all there in the partial)",
+					    it->rel, d->off);
 					if (e->o->on_progress != NULL)
 						e->o->on_progress(e->o->arg, 0,
 						    it);
