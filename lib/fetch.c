@@ -13,6 +13,7 @@
 #include "rtc_build.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,13 +50,29 @@ struct session {
 	int jobs;
 	int retries;
 	const char *bucket;       /* for items with a key */
-	struct rtc_dl_item *items;
+	struct rtc_dl_item **chunks;  /* items, FETCH_CHUNK at a time: they
+	                               * never move once made */
+	size_t nchunks;
 	size_t n;
-	size_t cap;
 	size_t unsafe;
-	int ran;                  /* session_run() was reached */
+	struct rtc_dl *dl;        /* the downloads, once begun */
+	pthread_mutex_t mu;       /* manifest and progress: the download
+	                           * threads' callbacks and this thread */
+	const char *ca_file;
+	long long present_bytes;
+	long long total_bytes;
+	double t0;
+	int ran;                  /* session_begin() was reached */
 	struct rtc_fetch_stats st;
 };
+
+#define FETCH_CHUNK 1024
+
+static struct rtc_dl_item *
+item_at(struct session *s, size_t i)
+{
+	return &s->chunks[i / FETCH_CHUNK][i % FETCH_CHUNK];
+}
 
 static long
 conf_long(struct rtc_ctx *ctx, const char *key, long dflt, long lo, long hi)
@@ -80,6 +97,7 @@ session_open(struct session *s, struct rtc_ctx *ctx, const char *dir,
 	int r;
 
 	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->mu, NULL);
 	s->ctx = ctx;
 	s->dir = dir;
 	s->jobs = jobs > 0 ? jobs : (int)conf_long(ctx, "s3.jobs", 16, 1, 256);
@@ -94,7 +112,7 @@ session_open(struct session *s, struct rtc_ctx *ctx, const char *dir,
 	ho.max_conns = s->jobs;
 	ca = getenv("AWS_CA_BUNDLE");
 	if (ca != NULL && *ca != '\0' && rtc_fs_is_file(ca))
-		ho.ca_file = ca;
+		ho.ca_file = s->ca_file = ca;
 	if ((r = rtc_http_new(ctx, &ho, &s->http, cause)) != RTC_OK)
 		return r;
 	memset(&co, 0, sizeof(co));
@@ -120,30 +138,40 @@ session_close(struct session *s)
 {
 	size_t i;
 
+	rtc_dl_free(s->dl);
 	for (i = 0; i < s->n; i++)
-		rtc_dl_item_clear(&s->items[i]);
-	free(s->items);
+		rtc_dl_item_clear(item_at(s, i));
+	for (i = 0; i < s->nchunks; i++)
+		free(s->chunks[i]);
+	free(s->chunks);
 	rtc_manifest_free(s->man);
 	rtc_s3_free(s->s3);
 	rtc_creds_free(s->creds);
 	rtc_http_free(s->http);
+	pthread_mutex_destroy(&s->mu);
 }
 
 static struct rtc_dl_item *
 session_add(struct session *s)
 {
-	if (s->n == s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 256;
-		struct rtc_dl_item *it = realloc(s->items, nc * sizeof(*it));
+	struct rtc_dl_item *it;
 
-		if (it == NULL)
+	if (s->n == s->nchunks * FETCH_CHUNK) {
+		struct rtc_dl_item **c = realloc(s->chunks, (s->nchunks + 1) *
+		    sizeof(*c));
+
+		if (c == NULL)
 			return NULL;
-		s->items = it;
-		s->cap = nc;
+		s->chunks = c;
+		c[s->nchunks] = calloc(FETCH_CHUNK, sizeof(**c));
+		if (c[s->nchunks] == NULL)
+			return NULL;
+		s->nchunks++;
 	}
-	memset(&s->items[s->n], 0, sizeof(s->items[0]));
-	s->items[s->n].size = -1;
-	return &s->items[s->n++];
+	it = item_at(s, s->n++);
+	memset(it, 0, sizeof(*it));
+	it->size = -1;
+	return it;
 }
 
 /* A relative path from outside is usable when it stays in the target and
@@ -232,6 +260,7 @@ present(struct session *s, struct rtc_dl_item *it)
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (it->size >= 0 && st.st_size != it->size))
 		goto out;
+	pthread_mutex_lock(&s->mu);
 	if (rtc_manifest_file_get(s->man, it->rel, &mf) == RTC_OK &&
 	    mf.size == st.st_size && mf.mtime_ns == mtime_ns(&st) &&
 	    mf.md5[0] && (it->md5[0] == '\0' || strcmp(it->md5, mf.md5) == 0) &&
@@ -240,8 +269,10 @@ present(struct session *s, struct rtc_dl_item *it)
 		snprintf(it->got_sha256, sizeof(it->got_sha256), "%s",
 		    mf.sha256);
 		ok = 1;
-		goto out;
 	}
+	pthread_mutex_unlock(&s->mu);
+	if (ok)
+		goto out;
 	if (hash_two(path, it->sha256[0] != '\0', md5, sha) != RTC_OK)
 		goto out;
 	if ((it->md5[0] && strcmp(md5, it->md5) != 0) ||
@@ -256,6 +287,7 @@ present(struct session *s, struct rtc_dl_item *it)
 out:
 	if (ok) {
 		it->got_size = st.st_size;
+		it->got_mtime_ns = mtime_ns(&st);
 		it->status = RTC_OK;
 	}
 	free(path);
@@ -269,16 +301,21 @@ record(struct session *s, const struct rtc_dl_item *it)
 	char *path = NULL;
 	struct stat st;
 
-	if (rtc_fs_join_safe(s->dir, it->rel, &path) != RTC_OK)
-		return;
-	if (stat(path, &st) == 0) {
+	mf.md5 = it->got_md5;
+	mf.sha256 = it->got_sha256;
+	mf.size = it->got_size;
+	mf.mtime_ns = it->got_mtime_ns;
+	if (mf.mtime_ns <= 0) {
+		if (rtc_fs_join_safe(s->dir, it->rel, &path) != RTC_OK ||
+		    stat(path, &st) != 0) {
+			free(path);
+			return;
+		}
 		mf.size = st.st_size;
-		mf.md5 = it->got_md5;
-		mf.sha256 = it->got_sha256;
 		mf.mtime_ns = mtime_ns(&st);
-		(void)rtc_manifest_file_put(s->man, it->rel, &mf);
+		free(path);
 	}
-	free(path);
+	(void)rtc_manifest_file_put(s->man, it->rel, &mf);
 }
 
 /* ---- running ---- */
@@ -288,6 +325,7 @@ on_progress(void *arg, long long bytes, const struct rtc_dl_item *done)
 {
 	struct session *s = arg;
 
+	pthread_mutex_lock(&s->mu);
 	if (bytes > 0)
 		rtc_progress_bytes(&s->prog, bytes);
 	if (done != NULL) {
@@ -295,6 +333,7 @@ on_progress(void *arg, long long bytes, const struct rtc_dl_item *done)
 		if (done->status == RTC_OK)
 			record(s, done);
 	}
+	pthread_mutex_unlock(&s->mu);
 }
 
 static void
@@ -302,90 +341,109 @@ on_tick(void *arg)
 {
 	struct session *s = arg;
 
+	pthread_mutex_lock(&s->mu);
 	rtc_progress_tick(&s->prog, 0);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Start the downloads: items offered from now on go straight in. */
+static int
+session_begin(struct session *s, char **cause)
+{
+	struct rtc_dl_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.dir = s->dir;
+	o.part_dir = s->part_dir;
+	o.bucket = s->bucket;
+	o.jobs = s->jobs;
+	o.retries = s->retries;
+	o.on_progress = on_progress;
+	o.on_tick = on_tick;
+	o.arg = s;
+	o.ca_file = s->ca_file;
+	s->ran = 1;
+	s->t0 = rtc_clock_wall();
+	return rtc_dl_new(s->s3, &o, &s->dl, cause);
+}
+
+/* One wanted file: already there and verified, or to be downloaded. */
+static int
+session_offer(struct session *s, struct rtc_dl_item *it)
+{
+	if (it->size > 0)
+		s->total_bytes += it->size;
+	if (present(s, it)) {
+		pthread_mutex_lock(&s->mu);
+		s->st.present++;
+		s->present_bytes += it->got_size;
+		record(s, it);
+		rtc_progress_file(&s->prog, 1);
+		rtc_progress_bytes(&s->prog, it->got_size);
+		if (((size_t)s->st.present & 255) == 0)
+			rtc_progress_tick(&s->prog, 0);
+		pthread_mutex_unlock(&s->mu);
+		return RTC_OK;
+	}
+	return rtc_dl_add(s->dl, it);
 }
 
 /*
- * Check presence, download the rest, update the manifest. RET: RTC_OK
- * when every item is present and verified.
+ * Everything is offered: run the rest of the downloads, count, pin.
+ * RET: RTC_OK when every item is present and verified.
  */
 static int
-session_run(struct session *s, char **cause)
+session_end(struct session *s, char **cause)
 {
-	struct rtc_dl_item *todo = NULL;
-	struct rtc_dl_opts o;
-	double t0 = rtc_clock_wall();
-	size_t i, nt = 0;
-	long long present_bytes = 0, total = 0;
-	int r = RTC_OK, r2;
+	size_t i, ok;
+	int r, r2;
 
-	s->ran = 1;
 	s->st.files = s->n;
-	rtc_progress_total(&s->prog, -1, -1);
-	/* decide what is there; the items left keep their fields */
+	s->st.bytes = s->total_bytes;
+	pthread_mutex_lock(&s->mu);
+	rtc_progress_total(&s->prog, (long long)s->n, s->total_bytes);
+	rtc_progress_tick(&s->prog, 0);
+	pthread_mutex_unlock(&s->mu);
+	r = rtc_dl_wait(s->dl, cause);
+	rtc_dl_free(s->dl);
+	s->dl = NULL;
+	ok = 0;
 	for (i = 0; i < s->n; i++) {
-		struct rtc_dl_item *it = &s->items[i];
+		struct rtc_dl_item *it = item_at(s, i);
 
-		if (it->size > 0)
-			total += it->size;
-		if (present(s, it)) {
-			s->st.present++;
-			present_bytes += it->got_size;
-			record(s, it);
-		} else {
-			it->status = RTC_ERR_AGAIN;
-			nt++;
-		}
-		if ((i & 255) == 255)
-			rtc_progress_tick(&s->prog, 0);
+		s->st.bytes_fetched += it->fetched;
+		if (it->status == RTC_OK)
+			ok++;
+		else if (it->status != RTC_ERR_CANCELLED &&
+		    it->status != RTC_ERR_AGAIN)
+			s->st.failed++;
 	}
-	s->st.bytes = total;
-	rtc_progress_total(&s->prog, (long long)s->n, total);
-	s->prog.files_done = (long long)s->st.present;
-	rtc_progress_bytes(&s->prog, present_bytes);
-	if (nt > 0) {
-		size_t k = 0;
-
-		/* a compact array of what to fetch; the strings are moved */
-		todo = calloc(nt, sizeof(*todo));
-		if (todo == NULL)
-			return RTC_ERR_NOMEM;
-		for (i = 0; i < s->n; i++)
-			if (s->items[i].status != RTC_OK) {
-				todo[k] = s->items[i];
-				memset(&s->items[i], 0, sizeof(s->items[i]));
-				s->items[i].status = RTC_ERR_AGAIN;
-				k++;
-			}
-		memset(&o, 0, sizeof(o));
-		o.dir = s->dir;
-		o.part_dir = s->part_dir;
-		o.bucket = s->bucket;
-		o.jobs = s->jobs;
-		o.retries = s->retries;
-		o.on_progress = on_progress;
-		o.on_tick = on_tick;
-		o.arg = s;
-		r = rtc_s3_download(s->s3, todo, nt, &o, cause);
-		for (i = 0; i < nt; i++) {
-			s->st.bytes_fetched += todo[i].fetched;
-			if (todo[i].status == RTC_OK)
-				s->st.fetched++;
-			else if (todo[i].status != RTC_ERR_CANCELLED &&
-			    todo[i].status != RTC_ERR_AGAIN)
-				s->st.failed++;
-			rtc_dl_item_clear(&todo[i]);
-		}
-		free(todo);
-	}
+	/* every verified item was either there already or fetched now */
+	s->st.fetched = ok - s->st.present;
 	rtc_progress_tick(&s->prog, 1);
 	rtc_progress_end(&s->prog);
-	s->st.seconds = rtc_clock_wall() - t0;
+	s->st.seconds = rtc_clock_wall() - s->t0;
 	/* what was verified is pinned, whatever happened to the rest */
 	r2 = rtc_manifest_save(s->man, s->dir, r == RTC_OK ? cause : NULL);
 	if (r == RTC_OK)
 		r = r2;
 	return r;
+}
+
+/* Offer every item made so far, then end. */
+static int
+session_run(struct session *s, char **cause)
+{
+	size_t i;
+	int r;
+
+	if ((r = session_begin(s, cause)) != RTC_OK)
+		return r;
+	for (i = 0; i < s->n && r == RTC_OK; i++)
+		r = session_offer(s, item_at(s, i));
+	if (r != RTC_OK)
+		return r;
+	return session_end(s, cause);
 }
 
 static void
@@ -456,7 +514,8 @@ s3_obj(void *arg, const struct rtc_s3_object *o)
 	it->size = o->size;
 	if (!rtc_s3_etag_md5(o->etag, it->md5))
 		it->md5[0] = '\0';
-	return RTC_OK;
+	/* downloads start while the listing goes on */
+	return session_offer(c->s, it);
 }
 
 static int
@@ -503,13 +562,22 @@ fetch_s3(struct session *s, const struct rtc_fetch_opts *o,
 	c.plen = strlen(prefix);
 	if (s->show)
 		fprintf(stderr, "fetch: listing s3://%s/%s\n", bucket, prefix);
-	r = rtc_s3_list(s->s3, bucket, prefix, NULL, s3_obj, &c, cause);
-	if (r != RTC_OK)
-		return r;
 	rtc_manifest_set(s->man, "source", o->source);
 	rtc_manifest_set(s->man, "endpoint", rtc_s3_endpoint(s->s3));
 	rtc_manifest_set(s->man, "resolved_via", "s3");
 	s->st.via = "s3";
+	if ((r = session_begin(s, cause)) != RTC_OK)
+		return r;
+	r = rtc_s3_list(s->s3, bucket, prefix, NULL, s3_obj, &c, cause);
+	if (r != RTC_OK) {
+		/* keep what was verified before the listing failed */
+		rtc_dl_free(s->dl);
+		s->dl = NULL;
+		if (s->st.present > 0 || s->n > 0)
+			(void)rtc_manifest_save(s->man, s->dir, NULL);
+		s->bucket = NULL;
+		return r;
+	}
 	if (s->n == 0 && s->unsafe == 0) {
 		const char *u = rtc_glob_set_unmatched(g);
 
@@ -518,9 +586,10 @@ fetch_s3(struct session *s, const struct rtc_fetch_opts *o,
 			    "%s", u, o->source);
 		else
 			rtc_cause_set(cause, "%s: nothing to fetch", o->source);
+		s->bucket = NULL;
 		return RTC_ERR_NOT_FOUND;
 	}
-	r = session_run(s, cause);
+	r = session_end(s, cause);
 	s->bucket = NULL;
 	return r;
 }
@@ -962,7 +1031,7 @@ rtc_fetch_bids_run(struct rtc_ctx *ctx, const struct rtc_fetch_run_opts *o,
 	if ((r = items_from_listing(&s, l, keep_for_run, bold)) != RTC_OK)
 		goto out;
 	/* the run itself: keep_for_run takes metadata only */
-	for (i = 0; i < s.n && strcmp(s.items[i].rel, bold) != 0; i++)
+	for (i = 0; i < s.n && strcmp(item_at(&s, i)->rel, bold) != 0; i++)
 		;
 	if (i == s.n) {
 		struct rtc_on_file *f = &l->files[idx];

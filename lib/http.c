@@ -712,43 +712,43 @@ finish(struct rtc_http *h, struct rtc_http_xfer *x, CURLcode code)
 	xfer_release(h, x);
 }
 
-int
-rtc_http_run(struct rtc_http *h, int timeout_ms)
+/* Call the callbacks of finished transfers. RET: how many finished. */
+static int
+reap(struct rtc_http *h)
 {
 	CURLMsg *m;
-	int running = 0, left;
-	CURLMcode mc;
+	int left, n = 0;
 
-	mc = curl_multi_perform(h->multi, &running);
-	if (mc != CURLM_OK)
-		return RTC_ERR_INTERNAL;
 	while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
 		struct rtc_http_xfer *x = NULL;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		if (x != NULL)
+		if (x != NULL) {
 			finish(h, x, m->data.result);
-	}
-	if (h->nactive > 0 && timeout_ms > 0) {
-		mc = curl_multi_poll(h->multi, NULL, 0, timeout_ms, NULL);
-		if (mc != CURLM_OK)
-			return RTC_ERR_INTERNAL;
-		mc = curl_multi_perform(h->multi, &running);
-		if (mc != CURLM_OK)
-			return RTC_ERR_INTERNAL;
-		while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
-			struct rtc_http_xfer *x = NULL;
-
-			if (m->msg != CURLMSG_DONE)
-				continue;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE,
-			    (char **)&x);
-			if (x != NULL)
-				finish(h, x, m->data.result);
+			n++;
 		}
 	}
+	return n;
+}
+
+int
+rtc_http_run(struct rtc_http *h, int timeout_ms)
+{
+	int running = 0;
+
+	if (curl_multi_perform(h->multi, &running) != CURLM_OK)
+		return RTC_ERR_INTERNAL;
+	/* something finished: hand back at once so the caller can start
+	 * more transfers before anything waits */
+	if (reap(h) > 0 || h->nactive == 0 || timeout_ms <= 0)
+		return h->nactive;
+	if (curl_multi_poll(h->multi, NULL, 0, timeout_ms, NULL) != CURLM_OK)
+		return RTC_ERR_INTERNAL;
+	if (curl_multi_perform(h->multi, &running) != CURLM_OK)
+		return RTC_ERR_INTERNAL;
+	reap(h);
 	return h->nactive;
 }
 

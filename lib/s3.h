@@ -144,6 +144,7 @@ struct rtc_dl_item {
 	char got_md5[33];     /* of the file on disk */
 	char got_sha256[65];  /* computed when sha256 was expected */
 	long long got_size;
+	long long got_mtime_ns; /* of the file put in place, 0 unknown */
 	int attempts;         /* requests made */
 	long long fetched;    /* bytes received for it */
 	int resumed;          /* a partial file was continued */
@@ -154,13 +155,18 @@ struct rtc_dl_opts {
 	const char *part_dir;     /* partial files; same filesystem as dir */
 	const char *bucket;       /* for items with a key */
 	int jobs;                 /* concurrent transfers; 0: 16 */
+	int threads;              /* worker threads sharing them; 0: one
+	                           * per CPU, at most 4 */
+	const char *ca_file;      /* for the workers' pools; NULL: system */
 	int retries;              /* tries without progress; 0: 8 */
 	long backoff_ms;          /* 0: 200 */
 	long backoff_max_ms;      /* 0: 10000 */
-	/* each received chunk (bytes) and each finished item (item != NULL) */
+	/* each received chunk (bytes) and each finished item (item != NULL);
+	 * called from worker threads, but never two at once */
 	void (*on_progress)(void *arg, long long bytes,
 	    const struct rtc_dl_item *done);
-	void (*on_tick)(void *arg);   /* about ten times a second */
+	void (*on_tick)(void *arg);   /* about ten times a second, from the
+	                               * thread in rtc_dl_wait() */
 	void *arg;
 };
 
@@ -168,8 +174,8 @@ struct rtc_dl_opts {
 void rtc_dl_item_clear(struct rtc_dl_item *it);
 
 /*
- * Fetch items into o->dir, at most o->jobs at a time over the client's
- * connection pool. Each body streams to a partial file in o->part_dir
+ * Fetch items into o->dir, at most o->jobs at a time, shared by worker
+ * threads (o->threads), each with its own bounded keep-alive pool. Each body streams to a partial file in o->part_dir
  * (named by a hash of rel), resuming with a Range request from what an
  * earlier run or attempt left, and is renamed into place only after its
  * size and checksums (expected MD5/SHA-256, else a single-part ETag's
@@ -183,6 +189,22 @@ void rtc_dl_item_clear(struct rtc_dl_item *it);
  */
 int rtc_s3_download(struct rtc_s3 *s3, struct rtc_dl_item *items, size_t n,
     const struct rtc_dl_opts *o, char **cause);
+
+/*
+ * The same, item by item, so that downloads can start while a listing is
+ * still coming in: the worker threads start with rtc_dl_new() and take
+ * items as rtc_dl_add() queues them; rtc_dl_wait() says there are no more
+ * and waits for the rest. Items are borrowed: they must stay where they
+ * are until rtc_dl_free(), which also aborts what still runs (partials
+ * stay). RET: as for rtc_s3_download().
+ */
+struct rtc_dl;
+int rtc_dl_new(struct rtc_s3 *s3, const struct rtc_dl_opts *o,
+    struct rtc_dl **out, char **cause);
+int rtc_dl_add(struct rtc_dl *dl, struct rtc_dl_item *it);
+int rtc_dl_wait(struct rtc_dl *dl, char **cause);
+/* Abort what is in flight (partials stay) and free. NULL is a no-op. */
+void rtc_dl_free(struct rtc_dl *dl);
 
 /*
  * The partial-file path for rel under part_dir. OUT: *out (malloc'd).

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "clock.h"
 #include "error.h"
@@ -71,21 +72,50 @@ struct dl {
 	char **hdrs;
 };
 
+/* One worker thread: its own connection pool and transfers. */
 struct engine {
-	struct rtc_s3 *s3;
+	struct rtc_dl *dl;
+	struct rtc_s3 *s3;            /* shared: only read */
 	const struct rtc_dl_opts *o;
-	struct rtc_dl_item *items;
-	size_t n;
-	size_t next;              /* next item to start */
-	struct dl **slots;        /* in flight or waiting */
+	struct rtc_http *http;        /* this thread's pool */
+	struct dl **slots;            /* in flight or waiting */
 	int nslots;
 	int jobs;
 	int retries;
 	long backoff_ms;
 	long backoff_max_ms;
+	uint64_t rng;
+	int in_start;                 /* start_next() is running */
+	char **dirs;                  /* directories known to exist */
+	size_t ndirs;
+	size_t dircap;
+	pthread_t tid;
+	int started;
+};
+
+/*
+ * The set: a queue of items the workers take from, counters, and a lock
+ * that serialises the caller's callbacks, so those need no locking of
+ * their own.
+ */
+struct rtc_dl {
+	struct rtc_s3 *s3;
+	struct rtc_dl_opts opts;
+	pthread_mutex_t lock;         /* queue, counters, running */
+	pthread_cond_t cond;
+	pthread_mutex_t cb_lock;      /* the callbacks in opts */
+	struct rtc_dl_item **queue;   /* added, not yet started */
+	size_t qhead;
+	size_t qlen;
+	size_t qcap;
+	int closed;                   /* no more adds */
+	int aborting;                 /* stop now (rtc_dl_free) */
+	size_t added;
 	size_t failed;
 	int first_err;
-	char last_dir[4096];      /* the last directory made, to skip mkdirs */
+	struct engine *eng;
+	int neng;
+	int running;                  /* workers not yet finished */
 };
 
 void
@@ -215,18 +245,38 @@ dl_free(struct dl *d)
 	free(d);
 }
 
+static void start_next(struct engine *e);
+
+/* The caller's progress callback, one thread at a time. */
+static void
+notify(struct engine *e, long long bytes, const struct rtc_dl_item *done)
+{
+	if (e->o->on_progress == NULL)
+		return;
+	pthread_mutex_lock(&e->dl->cb_lock);
+	e->o->on_progress(e->o->arg, bytes, done);
+	pthread_mutex_unlock(&e->dl->cb_lock);
+}
+
+static int
+stopping(const struct engine *e)
+{
+	return rtc_ctx_stopping(e->s3->ctx) || e->dl->aborting;
+}
+
 static void
 item_fail(struct engine *e, struct rtc_dl_item *it, int err, const char *msg)
 {
 	it->status = err;
 	free(it->cause);
 	it->cause = strdup(msg);
-	e->failed++;
-	if (e->first_err == RTC_OK)
-		e->first_err = err;
+	pthread_mutex_lock(&e->dl->lock);
+	e->dl->failed++;
+	if (e->dl->first_err == RTC_OK)
+		e->dl->first_err = err;
+	pthread_mutex_unlock(&e->dl->lock);
 	rtc_log(e->s3->ctx, ERROR, "%s: %s", it->rel, msg);
-	if (e->o->on_progress != NULL)
-		e->o->on_progress(e->o->arg, 0, it);
+	notify(e, 0, it);
 }
 
 static void
@@ -240,9 +290,94 @@ slot_remove(struct engine *e, struct dl *d)
 			break;
 		}
 	dl_free(d);
+	/* a free slot: start the next one now, whoever drives the pool */
+	start_next(e);
 }
 
-/* mkdir -p of the file's directory, remembering the last one made. */
+static size_t
+dir_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int
+dir_known(const struct engine *e, const char *dir)
+{
+	size_t i;
+
+	if (e->dircap == 0)
+		return 0;
+	for (i = dir_hash(dir) & (e->dircap - 1); e->dirs[i] != NULL;
+	    i = (i + 1) & (e->dircap - 1))
+		if (strcmp(e->dirs[i], dir) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+dir_remember(struct engine *e, const char *dir)
+{
+	size_t i;
+
+	if (e->ndirs * 2 >= e->dircap) {
+		size_t nc = e->dircap ? e->dircap * 2 : 256, k;
+		char **t = calloc(nc, sizeof(*t));
+
+		if (t == NULL)
+			return;           /* a cache: fine to miss */
+		for (k = 0; k < e->dircap; k++) {
+			if (e->dirs[k] == NULL)
+				continue;
+			for (i = dir_hash(e->dirs[k]) & (nc - 1); t[i] != NULL;
+			    i = (i + 1) & (nc - 1))
+				;
+			t[i] = e->dirs[k];
+		}
+		free(e->dirs);
+		e->dirs = t;
+		e->dircap = nc;
+	}
+	for (i = dir_hash(dir) & (e->dircap - 1); e->dirs[i] != NULL;
+	    i = (i + 1) & (e->dircap - 1))
+		;
+	if ((e->dirs[i] = strdup(dir)) != NULL)
+		e->ndirs++;
+}
+
+/* mkdir -p, trying the deepest folder first and remembering what exists:
+ * most files land in a folder made (or seen) moments before. */
+static int
+ensure_dir(struct engine *e, char *dir)
+{
+	char *slash;
+	int r;
+
+	if (dir_known(e, dir))
+		return RTC_OK;
+	if (mkdir(dir, 0755) == 0 || errno == EEXIST) {
+		dir_remember(e, dir);
+		return RTC_OK;
+	}
+	if (errno != ENOENT)
+		return RTC_ERR_IO;
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return RTC_ERR_IO;
+	*slash = '\0';
+	r = ensure_dir(e, dir);
+	*slash = '/';
+	if (r != RTC_OK)
+		return r;
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return RTC_ERR_IO;
+	dir_remember(e, dir);
+	return RTC_OK;
+}
+
 static int
 make_parent(struct engine *e, const char *final, char **cause)
 {
@@ -253,11 +388,10 @@ make_parent(struct engine *e, const char *final, char **cause)
 		return RTC_ERR_INVAL;
 	memcpy(dir, final, (size_t)(slash - final));
 	dir[slash - final] = '\0';
-	if (strcmp(dir, e->last_dir) == 0)
-		return RTC_OK;
-	if (rtc_fs_mkdir_p(dir, 0755, cause) != RTC_OK)
+	if (ensure_dir(e, dir) != RTC_OK) {
+		rtc_cause_set(cause, "%s: %s", dir, strerror(errno));
 		return RTC_ERR_IO;
-	snprintf(e->last_dir, sizeof(e->last_dir), "%s", dir);
+	}
 	return RTC_OK;
 }
 
@@ -334,7 +468,14 @@ dl_finish(struct engine *e, struct dl *d)
 		free(final);
 		return RTC_ERR_IO;
 	}
-	if (fchmod(d->fd, 0644) != 0 || rename(d->part, final) != 0) {
+	{
+		struct stat st;
+
+		if (fstat(d->fd, &st) == 0)
+			it->got_mtime_ns = (long long)st.st_mtim.tv_sec *
+			    1000000000LL + st.st_mtim.tv_nsec;
+	}
+	if (rename(d->part, final) != 0) {
 		dl_fail_msg(d, RTC_ERR_IO, "cannot move into place: %s",
 		    strerror(errno));
 		free(final);
@@ -450,8 +591,7 @@ on_body(void *arg, const void *p, size_t n)
 	d->off += (long long)n;
 	d->attempt_bytes += (long long)n;
 	d->it->fetched += (long long)n;
-	if (d->e->o->on_progress != NULL)
-		d->e->o->on_progress(d->e->o->arg, (long long)n, NULL);
+	notify(d->e, (long long)n, NULL);
 	return RTC_OK;
 }
 
@@ -476,7 +616,7 @@ dl_schedule_retry(struct engine *e, struct dl *d, const char *why)
 		slot_remove(e, d);
 		return;
 	}
-	ms = d->no_progress == 0 ? 0 : s3_backoff_ms(&e->s3->rng,
+	ms = d->no_progress == 0 ? 0 : s3_backoff_ms(&e->rng,
 	    d->no_progress, e->backoff_ms, e->backoff_max_ms);
 	rtc_log(e->s3->ctx, WARN, "%s: %s; retrying%s in %ld ms", d->it->rel,
 	    why, d->off > 0 ? " from byte" : "", ms);
@@ -505,8 +645,7 @@ on_done(void *arg, int err, const struct rtc_http_resp *r,
 		if (dl_finish(e, d) == RTC_OK) {
 			rtc_debug(e->s3->ctx, S3, "%s: %lld bytes verified%s",
 			    it->rel, d->off, it->resumed ? " (resumed)" : "");
-			if (e->o->on_progress != NULL)
-				e->o->on_progress(e->o->arg, 0, it);
+			notify(e, 0, it);
 			slot_remove(e, d);
 			return;
 		}
@@ -612,7 +751,7 @@ dl_send(struct engine *e, struct dl *d, char **cause)
 	req.on_done = on_done;
 	req.arg = d;
 	d->state = DL_ACTIVE;
-	return rtc_http_start(rtc_s3_http(e->s3), &req, &d->xfer, cause);
+	return rtc_http_start(e->http, &req, &d->xfer, cause);
 }
 
 /* Open (or find) the partial, decide where to resume, send. */
@@ -626,7 +765,8 @@ dl_begin(struct engine *e, struct dl *d, char **cause)
 	if ((r = rtc_dl_part_path(e->o->part_dir, it->rel, &d->part)) !=
 	    RTC_OK)
 		return r;
-	d->fd = open(d->part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* the final mode at once: the partial folder itself is private */
+	d->fd = open(d->part, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (d->fd < 0 || fstat(d->fd, &st) != 0) {
 		rtc_cause_set(cause, "%s: %s", d->part, strerror(errno));
 		return RTC_ERR_IO;
@@ -651,9 +791,7 @@ dl_begin(struct engine *e, struct dl *d, char **cause)
 					rtc_debug(e->s3->ctx, S3, "%s: %lld bytes "
 					    "verified (all there in the partial)",
 					    it->rel, d->off);
-					if (e->o->on_progress != NULL)
-						e->o->on_progress(e->o->arg, 0,
-						    it);
+					notify(e, 0, it);
 					return 1;
 				}
 				if (d->fail_err == RTC_ERR_IO ||
@@ -672,16 +810,32 @@ dl_begin(struct engine *e, struct dl *d, char **cause)
 	return dl_send(e, d, cause);
 }
 
+static void retry_due(struct engine *e);
+
 static void
 start_next(struct engine *e)
 {
-	while (e->nslots < e->jobs && e->next < e->n) {
-		struct rtc_dl_item *it = &e->items[e->next++];
+	struct rtc_dl *dl = e->dl;
+
+	if (e->in_start || stopping(e))
+		return;
+	e->in_start = 1;
+	retry_due(e);
+	while (e->nslots < e->jobs) {
+		struct rtc_dl_item *it = NULL;
 		struct dl *d;
 		char *cause = NULL;
 		int r;
 
-		it->status = RTC_ERR_AGAIN;
+		pthread_mutex_lock(&dl->lock);
+		if (dl->qhead < dl->qlen) {
+			it = dl->queue[dl->qhead++];
+			if (dl->qhead == dl->qlen)
+				dl->qhead = dl->qlen = 0;   /* reuse storage */
+		}
+		pthread_mutex_unlock(&dl->lock);
+		if (it == NULL)
+			break;
 		if (it->rel == NULL || !rtc_fs_safe_relpath(it->rel,
 		    strlen(it->rel)) || (it->key == NULL && it->url == NULL)) {
 			item_fail(e, it, RTC_ERR_INVAL, "unsafe or empty "
@@ -706,6 +860,7 @@ start_next(struct engine *e)
 		}
 		free(cause);
 	}
+	e->in_start = 0;
 }
 
 static void
@@ -731,89 +886,308 @@ retry_due(struct engine *e)
 	}
 }
 
-int
-rtc_s3_download(struct rtc_s3 *s3, struct rtc_dl_item *items, size_t n,
-    const struct rtc_dl_opts *o, char **cause)
+/* Abort this worker's transfers (the partials stay) and free its slots. */
+static void
+engine_drop(struct engine *e)
 {
-	struct engine e;
-	int64_t last_tick = 0;
-	int r = RTC_OK, i;
+	int i;
 
-	memset(&e, 0, sizeof(e));
-	e.s3 = s3;
-	e.o = o;
-	e.items = items;
-	e.n = n;
-	e.jobs = o->jobs > 0 ? o->jobs : 16;
-	e.retries = o->retries > 0 ? o->retries : 8;
-	e.backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : 200;
-	e.backoff_max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms : 10000;
-	e.first_err = RTC_OK;
+	for (i = 0; i < e->nslots; i++) {
+		if (e->slots[i]->xfer != NULL)
+			rtc_http_cancel(e->http, e->slots[i]->xfer);
+		e->slots[i]->it->status = RTC_ERR_CANCELLED;
+		dl_free(e->slots[i]);
+	}
+	e->nslots = 0;
+}
+
+static void *
+worker(void *arg)
+{
+	struct engine *e = arg;
+	struct rtc_dl *dl = e->dl;
+	int i;
+
+	for (;;) {
+		if (stopping(e))
+			break;
+		start_next(e);
+		if (e->nslots == 0) {
+			int done;
+
+			pthread_mutex_lock(&dl->lock);
+			if (dl->qhead == dl->qlen && !dl->closed &&
+			    !dl->aborting) {
+				struct timespec ts;
+
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_nsec += 100000000;
+				if (ts.tv_nsec >= 1000000000) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000;
+				}
+				pthread_cond_timedwait(&dl->cond, &dl->lock, &ts);
+			}
+			done = dl->qhead == dl->qlen && dl->closed;
+			pthread_mutex_unlock(&dl->lock);
+			if (done)
+				break;
+			continue;
+		}
+		if (rtc_http_active(e->http) == 0) {
+			/* only waiting for backoffs to pass */
+			int64_t due = INT64_MAX, wait;
+
+			for (i = 0; i < e->nslots; i++)
+				if (e->slots[i]->retry_at < due)
+					due = e->slots[i]->retry_at;
+			wait = due - rtc_clock_mono_ns();
+			if (wait > 100000000)
+				wait = 100000000;
+			if (wait > 0)
+				rtc_clock_sleep_ns(wait, e->s3->ctx ?
+				    e->s3->ctx->stop : NULL);
+		} else if (rtc_http_run(e->http, 100) < 0) {
+			break;
+		}
+	}
+	engine_drop(e);
+	pthread_mutex_lock(&dl->lock);
+	dl->running--;
+	pthread_cond_broadcast(&dl->cond);
+	pthread_mutex_unlock(&dl->lock);
+	return NULL;
+}
+
+static int
+default_threads(int jobs)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	if (n > 4)
+		n = 4;
+	if (n > jobs)
+		n = jobs;
+	return (int)n;
+}
+
+int
+rtc_dl_new(struct rtc_s3 *s3, const struct rtc_dl_opts *o, struct rtc_dl **out,
+    char **cause)
+{
+	struct rtc_http_opts ho;
+	struct rtc_dl *dl;
+	int jobs, i, r = RTC_OK;
+
 	if (o->dir == NULL || o->part_dir == NULL) {
 		rtc_cause_set(cause, "download: no target directory");
 		return RTC_ERR_INVAL;
 	}
 	if (rtc_fs_mkdir_p(o->part_dir, 0700, cause) != RTC_OK)
 		return RTC_ERR_IO;
-	e.slots = calloc((size_t)e.jobs, sizeof(*e.slots));
-	if (e.slots == NULL)
+	dl = calloc(1, sizeof(*dl));
+	if (dl == NULL)
 		return RTC_ERR_NOMEM;
-	for (i = 0; (size_t)i < n; i++)
-		items[i].status = RTC_ERR_AGAIN;    /* not done yet */
+	dl->s3 = s3;
+	dl->opts = *o;
+	dl->first_err = RTC_OK;
+	pthread_mutex_init(&dl->lock, NULL);
+	pthread_mutex_init(&dl->cb_lock, NULL);
+	pthread_cond_init(&dl->cond, NULL);
+	jobs = o->jobs > 0 ? o->jobs : 16;
+	dl->neng = o->threads > 0 ? (o->threads < jobs ? o->threads : jobs) :
+	    default_threads(jobs);
+	dl->eng = calloc((size_t)dl->neng, sizeof(*dl->eng));
+	if (dl->eng == NULL) {
+		rtc_dl_free(dl);
+		return RTC_ERR_NOMEM;
+	}
+	rtc_http_opts_init(&ho);
+	for (i = 0; i < dl->neng && r == RTC_OK; i++) {
+		struct engine *e = &dl->eng[i];
 
-	while (e.next < e.n || e.nslots > 0) {
-		int64_t now;
-
-		if (rtc_ctx_stopping(s3->ctx)) {
-			r = RTC_ERR_CANCELLED;
+		e->dl = dl;
+		e->s3 = s3;
+		e->o = &dl->opts;
+		/* the jobs shared out; the pool of each bounded alike */
+		e->jobs = jobs / dl->neng + (i < jobs % dl->neng ? 1 : 0);
+		e->retries = o->retries > 0 ? o->retries : 8;
+		e->backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : 200;
+		e->backoff_max_ms = o->backoff_max_ms > 0 ?
+		    o->backoff_max_ms : 10000;
+		s3_rand_seed(&e->rng);
+		e->slots = calloc((size_t)e->jobs, sizeof(*e->slots));
+		if (e->slots == NULL) {
+			r = RTC_ERR_NOMEM;
 			break;
 		}
-		start_next(&e);
-		retry_due(&e);
-		if (e.nslots == 0)
-			continue;
-		if (rtc_http_active(rtc_s3_http(s3)) == 0) {
-			/* only waiting for backoffs to pass */
-			int64_t due = INT64_MAX, wait;
-
-			for (i = 0; i < e.nslots; i++)
-				if (e.slots[i]->retry_at < due)
-					due = e.slots[i]->retry_at;
-			wait = due - rtc_clock_mono_ns();
-			if (wait > 100000000)
-				wait = 100000000;
-			if (wait > 0)
-				rtc_clock_sleep_ns(wait, s3->ctx ? s3->ctx->stop :
-				    NULL);
-		} else if (rtc_http_run(rtc_s3_http(s3), 100) < 0) {
+		ho.max_conns = e->jobs;
+		ho.ca_file = o->ca_file;
+		r = rtc_http_new(s3->ctx, &ho, &e->http, cause);
+	}
+	for (i = 0; i < dl->neng && r == RTC_OK; i++) {
+		if (pthread_create(&dl->eng[i].tid, NULL, worker,
+		    &dl->eng[i]) != 0) {
+			rtc_cause_set(cause, "download: cannot start a thread");
 			r = RTC_ERR_INTERNAL;
-			rtc_cause_set(cause, "download: libcurl failed");
 			break;
 		}
-		now = rtc_clock_mono_ns();
-		if (o->on_tick != NULL && now - last_tick > 100000000) {
-			o->on_tick(o->arg);
-			last_tick = now;
+		dl->eng[i].started = 1;
+		pthread_mutex_lock(&dl->lock);
+		dl->running++;
+		pthread_mutex_unlock(&dl->lock);
+	}
+	if (r != RTC_OK) {
+		rtc_dl_free(dl);
+		return r;
+	}
+	rtc_debug(s3->ctx, S3, "downloads: %d threads, %d transfers at once",
+	    dl->neng, jobs);
+	*out = dl;
+	return RTC_OK;
+}
+
+int
+rtc_dl_add(struct rtc_dl *dl, struct rtc_dl_item *it)
+{
+	int r = RTC_OK;
+
+	it->status = RTC_ERR_AGAIN;          /* not done yet */
+	pthread_mutex_lock(&dl->lock);
+	if (dl->qlen == dl->qcap) {
+		size_t nc = dl->qcap ? dl->qcap * 2 : 256;
+		struct rtc_dl_item **q = realloc(dl->queue, nc * sizeof(*q));
+
+		if (q == NULL) {
+			r = RTC_ERR_NOMEM;
+		} else {
+			dl->queue = q;
+			dl->qcap = nc;
 		}
 	}
-	/* stopped: abort what is in flight, keep the partials */
-	for (i = 0; i < e.nslots; i++) {
-		if (e.slots[i]->xfer != NULL)
-			rtc_http_cancel(rtc_s3_http(s3), e.slots[i]->xfer);
-		e.slots[i]->it->status = RTC_ERR_CANCELLED;
-		dl_free(e.slots[i]);
+	if (r == RTC_OK) {
+		dl->queue[dl->qlen++] = it;
+		dl->added++;
+		pthread_cond_signal(&dl->cond);
 	}
-	free(e.slots);
-	if (r == RTC_ERR_CANCELLED) {
+	pthread_mutex_unlock(&dl->lock);
+	return r;
+}
+
+static void
+join_all(struct rtc_dl *dl)
+{
+	int i;
+
+	for (i = 0; i < dl->neng; i++)
+		if (dl->eng[i].started) {
+			pthread_join(dl->eng[i].tid, NULL);
+			dl->eng[i].started = 0;
+		}
+}
+
+int
+rtc_dl_wait(struct rtc_dl *dl, char **cause)
+{
+	int running;
+
+	pthread_mutex_lock(&dl->lock);
+	dl->closed = 1;
+	pthread_cond_broadcast(&dl->cond);
+	pthread_mutex_unlock(&dl->lock);
+	for (;;) {
+		struct timespec ts;
+
+		pthread_mutex_lock(&dl->lock);
+		running = dl->running;
+		if (running > 0) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&dl->cond, &dl->lock, &ts);
+			running = dl->running;
+		}
+		pthread_mutex_unlock(&dl->lock);
+		if (dl->opts.on_tick != NULL) {
+			pthread_mutex_lock(&dl->cb_lock);
+			dl->opts.on_tick(dl->opts.arg);
+			pthread_mutex_unlock(&dl->cb_lock);
+		}
+		if (running == 0)
+			break;
+	}
+	join_all(dl);
+	if (rtc_ctx_stopping(dl->s3->ctx)) {
 		rtc_cause_set(cause, "stopped; partial files are kept for the "
 		    "next run");
-		return r;
+		return RTC_ERR_CANCELLED;
 	}
-	if (r != RTC_OK)
-		return r;
-	if (e.failed > 0) {
-		rtc_cause_set(cause, "%zu of %zu files failed", e.failed, n);
-		return e.first_err;
+	if (dl->failed > 0) {
+		rtc_cause_set(cause, "%zu of %zu files failed", dl->failed,
+		    dl->added);
+		return dl->first_err;
 	}
 	return RTC_OK;
+}
+
+void
+rtc_dl_free(struct rtc_dl *dl)
+{
+	size_t k;
+	int i;
+
+	if (dl == NULL)
+		return;
+	pthread_mutex_lock(&dl->lock);
+	dl->aborting = 1;
+	dl->closed = 1;
+	pthread_cond_broadcast(&dl->cond);
+	pthread_mutex_unlock(&dl->lock);
+	if (dl->eng != NULL) {
+		join_all(dl);
+		for (i = 0; i < dl->neng; i++) {
+			struct engine *e = &dl->eng[i];
+
+			engine_drop(e);
+			for (k = 0; k < e->dircap; k++)
+				free(e->dirs[k]);
+			free(e->dirs);
+			free(e->slots);
+			rtc_http_free(e->http);
+		}
+	}
+	/* items never started */
+	for (k = dl->qhead; k < dl->qlen; k++)
+		dl->queue[k]->status = RTC_ERR_CANCELLED;
+	free(dl->eng);
+	free(dl->queue);
+	pthread_mutex_destroy(&dl->lock);
+	pthread_mutex_destroy(&dl->cb_lock);
+	pthread_cond_destroy(&dl->cond);
+	free(dl);
+}
+
+int
+rtc_s3_download(struct rtc_s3 *s3, struct rtc_dl_item *items, size_t n,
+    const struct rtc_dl_opts *o, char **cause)
+{
+	struct rtc_dl *dl = NULL;
+	size_t i;
+	int r;
+
+	if ((r = rtc_dl_new(s3, o, &dl, cause)) != RTC_OK)
+		return r;
+	for (i = 0; i < n; i++)
+		items[i].status = RTC_ERR_AGAIN;
+	for (i = 0; i < n && r == RTC_OK; i++)
+		r = rtc_dl_add(dl, &items[i]);
+	if (r == RTC_OK)
+		r = rtc_dl_wait(dl, cause);
+	rtc_dl_free(dl);
+	return r;
 }

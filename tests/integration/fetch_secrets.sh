@@ -6,15 +6,16 @@
 . "$RTC_TOP_SRCDIR/tests/integration/s3_common.sh"
 set -e
 need_data
+cp -r "$RTC_TEST_DATA/bids/ds005" "$T/src"
 s3rver_start
-seed "$RTC_TEST_DATA/bids/ds005" s3://openneuro.org/ds000005/
+seed "$T/src" s3://openneuro.org/ds000005/
 SECRET=TopSecretValue0123456789abcdefXYZ
 TOKEN=SessionTokenValue9876543210zyxABC
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=$SECRET \
     AWS_SESSION_TOKEN=$TOKEN
 expect_status 0 "$RTC_BIN" --debug s3,http,net,core fetch \
     s3://openneuro.org/ds000005 -o "$T/dst"
-same_tree "$RTC_TEST_DATA/bids/ds005" "$T/dst"
+same_tree "$T/src" "$T/dst"
 cat "$T/out" "$T/err" >"$T/all"
 contains "$T/all" "GET http://127.0.0.1:$S3_PORT/openneuro.org/ds000005/"
 contains "$T/all" "credentials: environment"

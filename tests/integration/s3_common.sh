@@ -93,19 +93,28 @@ fault_start() {
 	FAULT_URL="http://127.0.0.1:$FAULT_PORT"
 }
 
-# same_tree A B: byte-exact comparison, rtc's .rtc folder aside.
+# same_tree A B: the same files with the same bytes (folders that hold no
+# file cannot travel through S3 and are ignored; so is rtc's .rtc).
 same_tree() {
-	diff -r -x .rtc "$1" "$2" >"$T/diff.out" 2>&1 || {
-		head -n 20 "$T/diff.out" >&2
-		fail "$1 and $2 differ"
+	(cd "$1" && find . -type f ! -path './.rtc/*' | LC_ALL=C sort) >"$T/st.a"
+	(cd "$2" && find . -type f ! -path './.rtc/*' | LC_ALL=C sort) >"$T/st.b"
+	cmp -s "$T/st.a" "$T/st.b" || {
+		diff "$T/st.a" "$T/st.b" | head -n 20 >&2
+		fail "$1 and $2 hold different files"
 	}
+	diff -r -q -x .rtc "$1" "$2" 2>&1 | grep -v '^Only in' >"$T/diff.out" || true
+	[ ! -s "$T/diff.out" ] || { head -n 20 "$T/diff.out" >&2; fail "$1 and $2 differ"; }
 }
+
+# nfiles DIR: how many files, rtc's own aside.
+nfiles() { find "$1" -type f ! -path '*/.rtc/*' | wc -l; }
 
 # make_dataset SRC DST: a copy of a BIDS layout whose empty data files
 # get random bytes (150 KB and up), so transfers have something to move.
 make_dataset() {
 	mkdir -p "$2"
 	cp -r "$1/." "$2/"
+	chmod -R u+w "$2"
 	_n=0
 	for _f in $(cd "$2" && find . -name '*.nii.gz' | sort); do
 		_n=$((_n + 1))
