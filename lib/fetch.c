@@ -85,6 +85,36 @@ conf_long(struct rtc_ctx *ctx, const char *key, long dflt, long lo, long hi)
 	return dflt;
 }
 
+/* The rtc.conf keys this module reads: wrong types are errors naming the
+ * key (rtc.conf(5)); ranges are checked where they are read. */
+static int
+conf_check(struct rtc_ctx *ctx, char **cause)
+{
+	static const char *const strs[] = {
+		"s3.endpoint", "s3.region", "s3.profile", "openneuro.url",
+		"openneuro.cache", NULL
+	};
+	static const char *const ints[] = {
+		"s3.jobs", "s3.retries", "openneuro.retries",
+		"openneuro.backoff_ms", NULL
+	};
+	const char *sv;
+	long long iv;
+	int i, r;
+
+	if (ctx == NULL || ctx->conf == NULL)
+		return RTC_OK;
+	for (i = 0; strs[i] != NULL; i++)
+		if ((r = rtc_config_string(ctx->conf, strs[i], &sv, cause)) ==
+		    RTC_ERR_INVAL)
+			return r;
+	for (i = 0; ints[i] != NULL; i++)
+		if ((r = rtc_config_int(ctx->conf, ints[i], &iv, cause)) ==
+		    RTC_ERR_INVAL)
+			return r;
+	return RTC_OK;
+}
+
 static int
 session_open(struct session *s, struct rtc_ctx *ctx, const char *dir,
     int jobs, int retries, int no_sign, const char *region, int progress,
@@ -100,6 +130,10 @@ session_open(struct session *s, struct rtc_ctx *ctx, const char *dir,
 	pthread_mutex_init(&s->mu, NULL);
 	s->ctx = ctx;
 	s->dir = dir;
+	if ((r = conf_check(ctx, cause)) != RTC_OK) {
+		rtc_cause_wrap(cause, "rtc.conf");
+		return r;
+	}
 	s->jobs = jobs > 0 ? jobs : (int)conf_long(ctx, "s3.jobs", 16, 1, 256);
 	s->retries = retries > 0 ? retries :
 	    (int)conf_long(ctx, "s3.retries", 8, 1, 100);

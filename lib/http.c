@@ -69,7 +69,7 @@ rtc_http_opts_init(struct rtc_http_opts *o)
 	o->max_conns = 8;
 	o->connect_timeout_ms = 10000;
 	o->stall_s = 30;
-	o->buffer_size = 128 * 1024;
+	o->buffer_size = 512 * 1024;
 }
 
 int
