@@ -49,6 +49,7 @@ struct session {
 	int show;
 	int jobs;
 	int retries;
+	int threads;
 	const char *bucket;       /* for items with a key */
 	struct rtc_dl_item **chunks;  /* items, FETCH_CHUNK at a time: they
 	                               * never move once made */
@@ -95,7 +96,7 @@ conf_check(struct rtc_ctx *ctx, char **cause)
 		"openneuro.cache", NULL
 	};
 	static const char *const ints[] = {
-		"s3.jobs", "s3.retries", "openneuro.retries",
+		"s3.jobs", "s3.retries", "s3.threads", "openneuro.retries",
 		"openneuro.backoff_ms", NULL
 	};
 	const char *sv;
@@ -137,6 +138,7 @@ session_open(struct session *s, struct rtc_ctx *ctx, const char *dir,
 	s->jobs = jobs > 0 ? jobs : (int)conf_long(ctx, "s3.jobs", 16, 1, 256);
 	s->retries = retries > 0 ? retries :
 	    (int)conf_long(ctx, "s3.retries", 8, 1, 100);
+	s->threads = (int)conf_long(ctx, "s3.threads", 0, 1, 64);
 	if ((size_t)snprintf(s->part_dir, sizeof(s->part_dir),
 	    "%s/.rtc/partial", dir) >= sizeof(s->part_dir)) {
 		rtc_cause_set(cause, "%s: path too long", dir);
@@ -392,6 +394,7 @@ session_begin(struct session *s, char **cause)
 	o.bucket = s->bucket;
 	o.jobs = s->jobs;
 	o.retries = s->retries;
+	o.threads = s->threads;
 	o.on_progress = on_progress;
 	o.on_tick = on_tick;
 	o.arg = s;

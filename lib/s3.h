@@ -155,8 +155,8 @@ struct rtc_dl_opts {
 	const char *part_dir;     /* partial files; same filesystem as dir */
 	const char *bucket;       /* for items with a key */
 	int jobs;                 /* concurrent transfers; 0: 16 */
-	int threads;              /* worker threads sharing them; 0: one
-	                           * per CPU, at most 4 */
+	int threads;              /* worker threads sharing them; 0: two
+	                           * per CPU, from 4 to 8 */
 	const char *ca_file;      /* for the workers' pools; NULL: system */
 	int retries;              /* tries without progress; 0: 8 */
 	long backoff_ms;          /* 0: 200 */

@@ -44,6 +44,7 @@
 
 #define DL_MAX_TOTAL_ATTEMPTS 64
 #define DL_JSON_SNIFF_MAX 4096
+#define DL_WBUF (256 * 1024)      /* curl hands over 16 KiB at a time */
 
 enum dl_state { DL_ACTIVE, DL_WAIT };
 
@@ -54,7 +55,11 @@ struct dl {
 	struct rtc_http_xfer *xfer;
 	int fd;
 	char *part;               /* partial file path */
-	long long off;            /* bytes in the partial, all hashed */
+	long long off;            /* bytes received and hashed; the last
+	                           * wlen of them still in wbuf */
+	char *wbuf;               /* batches writes into fewer pwrite()s */
+	size_t wlen;
+	long long unreported;     /* bytes not yet told to on_progress */
 	long long req_from;       /* the Range start of this attempt */
 	long long expect;         /* expected size, -1 unknown */
 	struct rtc_hash *md5;
@@ -194,6 +199,7 @@ dl_reset_hashes(struct dl *d)
 static int
 dl_truncate(struct dl *d)
 {
+	d->wlen = 0;
 	if (ftruncate(d->fd, 0) != 0)
 		return RTC_ERR_IO;
 	d->off = 0;
@@ -241,6 +247,7 @@ dl_free(struct dl *d)
 	rtc_hash_free(d->md5);
 	rtc_hash_free(d->sha);
 	rtc_s3_request_free(d->url, d->hdrs);
+	free(d->wbuf);
 	free(d->part);
 	free(d);
 }
@@ -547,11 +554,48 @@ on_head(void *arg, const struct rtc_http_resp *r)
 }
 
 static int
+write_at(struct dl *d, const char *p, size_t n, long long at)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t w = pwrite(d->fd, p + off, n - off,
+		    (off_t)(at + (long long)off));
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			dl_fail_msg(d, RTC_ERR_IO, "write: %s",
+			    w < 0 ? strerror(errno) : "no progress");
+			return RTC_ERR_IO;
+		}
+		off += (size_t)w;
+	}
+	return RTC_OK;
+}
+
+/* Put the buffered bytes on disk; report progress. */
+static int
+dl_flush(struct dl *d)
+{
+	if (d->wlen > 0) {
+		if (write_at(d, d->wbuf, d->wlen, d->off - (long long)d->wlen) !=
+		    RTC_OK)
+			return RTC_ERR_IO;
+		d->wlen = 0;
+	}
+	if (d->unreported > 0) {
+		notify(d->e, d->unreported, NULL);
+		d->unreported = 0;
+	}
+	return RTC_OK;
+}
+
+static int
 on_body(void *arg, const void *p, size_t n)
 {
 	struct dl *d = arg;
 	const char *s = p;
-	size_t off = 0;
 
 	if (d->first_chunk && d->off == 0 && !is_html_name(d->it->rel)) {
 		size_t i = 0;
@@ -572,26 +616,26 @@ on_body(void *arg, const void *p, size_t n)
 		    "bytes", d->expect);
 		return RTC_ERR_PROTO;
 	}
-	while (off < n) {
-		ssize_t w = pwrite(d->fd, s + off, n - off,
-		    (off_t)(d->off + (long long)off));
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			dl_fail_msg(d, RTC_ERR_IO, "write: %s",
-			    w < 0 ? strerror(errno) : "no progress");
-			return RTC_ERR_IO;
-		}
-		off += (size_t)w;
-	}
 	rtc_hash_update(d->md5, p, n);
 	if (d->sha != NULL)
 		rtc_hash_update(d->sha, p, n);
+	if (d->wlen + n > DL_WBUF && dl_flush(d) != RTC_OK)
+		return RTC_ERR_IO;
+	if (n >= DL_WBUF) {
+		if (write_at(d, s, n, d->off) != RTC_OK)
+			return RTC_ERR_IO;
+	} else {
+		memcpy(d->wbuf + d->wlen, s, n);
+		d->wlen += n;
+	}
 	d->off += (long long)n;
 	d->attempt_bytes += (long long)n;
 	d->it->fetched += (long long)n;
-	notify(d->e, (long long)n, NULL);
+	d->unreported += (long long)n;
+	if (d->unreported >= DL_WBUF) {
+		notify(d->e, d->unreported, NULL);
+		d->unreported = 0;
+	}
 	return RTC_OK;
 }
 
@@ -641,6 +685,12 @@ on_done(void *arg, int err, const struct rtc_http_resp *r,
 	rtc_s3_request_free(d->url, d->hdrs);
 	d->url = NULL;
 	d->hdrs = NULL;
+	/* whatever happened, what arrived goes to disk first */
+	if (dl_flush(d) != RTC_OK) {
+		item_fail(e, it, RTC_ERR_IO, d->fail_msg);
+		slot_remove(e, d);
+		return;
+	}
 	if (err == RTC_OK && r->status >= 200 && r->status <= 299) {
 		if (dl_finish(e, d) == RTC_OK) {
 			rtc_debug(e->s3->ctx, S3, "%s: %lld bytes verified%s",
@@ -773,6 +823,8 @@ dl_begin(struct engine *e, struct dl *d, char **cause)
 	}
 	if ((r = dl_reset_hashes(d)) != RTC_OK)
 		return r;
+	if ((d->wbuf = malloc(DL_WBUF)) == NULL)
+		return RTC_ERR_NOMEM;
 	d->expect = it->size;
 	snprintf(d->want_md5, sizeof(d->want_md5), "%s", it->md5);
 	d->verifiable = d->want_md5[0] != '\0' || it->sha256[0] != '\0';
@@ -959,15 +1011,17 @@ worker(void *arg)
 	return NULL;
 }
 
+/* Two per CPU, from 4 to 8: the threads also wait on the file system
+ * (creating files is slow), so a few more than CPUs keep sockets read. */
 static int
 default_threads(int jobs)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	long n = sysconf(_SC_NPROCESSORS_ONLN) * 2;
 
-	if (n < 1)
-		n = 1;
-	if (n > 4)
+	if (n < 4)
 		n = 4;
+	if (n > 8)
+		n = 8;
 	if (n > jobs)
 		n = jobs;
 	return (int)n;
