@@ -631,6 +631,27 @@ fetch_s3(struct session *s, const struct rtc_fetch_opts *o,
 	return r;
 }
 
+/* An item for one listed file. RET: the item, NULL when out of memory. */
+static struct rtc_dl_item *
+item_from_file(struct session *s, const struct rtc_on_file *f)
+{
+	struct rtc_dl_item *it = session_add(s);
+
+	if (it == NULL)
+		return NULL;
+	it->rel = strdup(f->path);
+	if (f->url != NULL)
+		it->url = strdup(f->url);
+	else if (f->key != NULL)
+		it->key = strdup(f->key);
+	if (it->rel == NULL || (it->url == NULL && it->key == NULL))
+		return NULL;
+	it->size = f->size;
+	memcpy(it->md5, f->md5, sizeof(it->md5));
+	memcpy(it->sha256, f->sha256, sizeof(it->sha256));
+	return it;
+}
+
 /* Items from an OpenNeuro listing; keep() says which paths. */
 static int
 items_from_listing(struct session *s, struct rtc_on_listing *l,
@@ -642,7 +663,6 @@ items_from_listing(struct session *s, struct rtc_on_listing *l,
 		warn_unsafe(s, l->unsafe[i]);
 	for (i = 0; i < l->n; i++) {
 		struct rtc_on_file *f = &l->files[i];
-		struct rtc_dl_item *it;
 
 		if (!rel_ok(f->path)) {
 			warn_unsafe(s, f->path);
@@ -650,23 +670,33 @@ items_from_listing(struct session *s, struct rtc_on_listing *l,
 		}
 		if (keep != NULL && !keep(arg, f->path))
 			continue;
-		it = session_add(s);
-		if (it == NULL)
+		if (item_from_file(s, f) == NULL)
 			return RTC_ERR_NOMEM;
-		it->rel = strdup(f->path);
-		if (it->rel == NULL)
-			return RTC_ERR_NOMEM;
-		if (f->url != NULL)
-			it->url = strdup(f->url);
-		else
-			it->key = strdup(f->key);
-		if (it->url == NULL && it->key == NULL)
-			return RTC_ERR_NOMEM;
-		it->size = f->size;
-		memcpy(it->md5, f->md5, sizeof(it->md5));
-		memcpy(it->sha256, f->sha256, sizeof(it->sha256));
 	}
 	return RTC_OK;
+}
+
+struct on_src {
+	struct session *s;
+	struct rtc_glob_set *g;
+};
+
+/* A file as its folder is listed: straight to the downloads. */
+static int
+on_listed_file(void *arg, const struct rtc_on_file *f)
+{
+	struct on_src *c = arg;
+	struct rtc_dl_item *it;
+
+	if (!rel_ok(f->path)) {
+		warn_unsafe(c->s, f->path);
+		return RTC_OK;
+	}
+	if (!rtc_glob_set_wants(c->g, f->path))
+		return RTC_OK;
+	if ((it = item_from_file(c->s, f)) == NULL)
+		return RTC_ERR_NOMEM;
+	return session_offer(c->s, it);
 }
 
 static void
@@ -683,12 +713,6 @@ pin(struct session *s, const char *source, struct rtc_on_listing *l)
 }
 
 static int
-keep_glob(void *arg, const char *path)
-{
-	return rtc_glob_set_wants(arg, path);
-}
-
-static int
 want_dir_glob(void *arg, const char *dir)
 {
 	return rtc_glob_set_wants_dir(arg, dir);
@@ -701,7 +725,9 @@ fetch_openneuro(struct session *s, const struct rtc_fetch_opts *o,
 	struct rtc_on_ref ref;
 	struct rtc_on_opts oo;
 	struct rtc_on_listing *l = NULL;
+	struct on_src src;
 	const char *old;
+	size_t i;
 	int r;
 
 	if ((r = rtc_openneuro_parse_ref(o->source, &ref, cause)) != RTC_OK)
@@ -709,22 +735,34 @@ fetch_openneuro(struct session *s, const struct rtc_fetch_opts *o,
 	memset(&oo, 0, sizeof(oo));
 	oo.want_dir = want_dir_glob;
 	oo.arg = g;
+	oo.on_file = on_listed_file;
+	src.s = s;
+	src.g = g;
+	oo.arg_file = &src;
 	if (s->show)
 		fprintf(stderr, "fetch: listing %s%s%s\n", ref.id,
 		    ref.tag[0] ? " snapshot " : " (latest snapshot)", ref.tag);
-	r = rtc_openneuro_list(s->ctx, s->http, s->s3, &ref, &oo, &l, cause);
-	if (r != RTC_OK)
+	s->bucket = RTC_OPENNEURO_BUCKET;
+	if ((r = session_begin(s, cause)) != RTC_OK)
 		return r;
+	r = rtc_openneuro_list(s->ctx, s->http, s->s3, &ref, &oo, &l, cause);
+	if (r != RTC_OK) {
+		rtc_dl_free(s->dl);
+		s->dl = NULL;
+		if (s->n > 0)
+			(void)rtc_manifest_save(s->man, s->dir, NULL);
+		return r;
+	}
+	for (i = 0; i < l->nunsafe; i++)
+		warn_unsafe(s, l->unsafe[i]);
 	old = rtc_manifest_get(s->man, "tag");
 	if (old != NULL && l->tag[0] && strcmp(old, l->tag) != 0)
 		rtc_log(s->ctx, WARN, "%s held snapshot %s; updating it to %s",
 		    s->dir, old, l->tag);
-	r = items_from_listing(s, l, keep_glob, g);
-	if (r == RTC_OK) {
-		pin(s, o->source, l);
-		s->bucket = oo.bucket ? oo.bucket : RTC_OPENNEURO_BUCKET;
-		r = session_run(s, cause);
-	}
+	pthread_mutex_lock(&s->mu);
+	pin(s, o->source, l);
+	pthread_mutex_unlock(&s->mu);
+	r = session_end(s, cause);
 	rtc_openneuro_listing_free(l);
 	return r;
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "config.h"
 #include "error.h"
 #include "fsutil.h"
@@ -358,26 +359,89 @@ struct gql {
 };
 
 /*
- * POST one query. OUT: *data (a new reference to "data"). RET: RTC_OK;
- * RTC_ERR_UNAVAILABLE when the API stayed unreachable; others final.
+ * What one answer means. IN: err/resp/body from the transfer, why (its
+ * cause or NULL). OUT: *data (a new reference to "data") on RTC_OK; msg
+ * (for retries and messages). RET: RTC_OK; RTC_ERR_AGAIN when worth
+ * another try; RTC_ERR_UNAVAILABLE when not but the API is unusable;
+ * else a final error with *cause.
+ */
+static int
+gql_interpret(int err, const struct rtc_http_resp *resp, const char *text,
+    size_t len, const char *why, json_t **data, char *msg, size_t msgsz,
+    char **cause)
+{
+	json_error_t jerr;
+	json_t *doc;
+	int retry = 1, r;
+
+	if (err != RTC_OK) {
+		snprintf(msg, msgsz, "%s", why ? why : rtc_strerror(err));
+		if (err == RTC_ERR_TOO_BIG || !rtc_http_retryable(err, 0))
+			return RTC_ERR_UNAVAILABLE;
+		return RTC_ERR_AGAIN;
+	}
+	if (resp->status != 200 && !(resp->status >= 400 &&
+	    resp->status < 500 && resp->status != 408 && resp->status != 429)) {
+		snprintf(msg, msgsz, "HTTP %ld", resp->status);
+		return rtc_http_retryable(RTC_OK, resp->status) ?
+		    RTC_ERR_AGAIN : RTC_ERR_UNAVAILABLE;
+	}
+	doc = json_loadb(text ? text : "", len, JSON_ALLOW_NUL, &jerr);
+	if (doc == NULL || !json_is_object(doc)) {
+		json_decref(doc);
+		snprintf(msg, msgsz, "HTTP %ld with a body that is not JSON",
+		    resp->status);
+		return RTC_ERR_AGAIN;
+	}
+	if (rtc_openneuro_gql_error(doc, msg, msgsz, &retry)) {
+		json_decref(doc);
+		if (retry)
+			return RTC_ERR_AGAIN;
+		rtc_cause_set(cause, "OpenNeuro: %s", msg);
+		r = strcasestr(msg, "not found") ? RTC_ERR_NOT_FOUND :
+		    strcasestr(msg, "access") ? RTC_ERR_AUTH : RTC_ERR_PROTO;
+		return r;
+	}
+	if (!json_is_object(json_object_get(doc, "data"))) {
+		json_decref(doc);
+		snprintf(msg, msgsz, "a response without 'data'");
+		return RTC_ERR_AGAIN;
+	}
+	*data = json_incref(json_object_get(doc, "data"));
+	json_decref(doc);
+	return RTC_OK;
+}
+
+static char *
+gql_body(const char *query, json_t *vars)
+{
+	json_t *req = json_pack("{s:s,s:O}", "query", query, "variables", vars);
+	char *text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+
+	json_decref(req);
+	return text;
+}
+
+static const char *const gql_headers[] = {
+	"Content-Type: application/json",
+	"Accept: application/json",
+	NULL
+};
+
+/*
+ * POST one query, retried. OUT: *data (a new reference to "data").
+ * RET: RTC_OK; RTC_ERR_UNAVAILABLE when the API stayed unreachable;
+ * others final.
  */
 static int
 gql_query(struct gql *g, const char *query, json_t *vars, json_t **data,
     char **cause)
 {
-	static const char *const hdrs[] = {
-		"Content-Type: application/json",
-		"Accept: application/json",
-		NULL
-	};
 	struct rtc_buf body;
 	char *req_text;
-	json_t *req;
 	int attempt, r = RTC_ERR_UNAVAILABLE;
 
-	req = json_pack("{s:s,s:O}", "query", query, "variables", vars);
-	req_text = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
+	req_text = gql_body(query, vars);
 	if (req_text == NULL)
 		return RTC_ERR_NOMEM;
 	rtc_buf_init(&body, RTC_OPENNEURO_RESPONSE_MAX);
@@ -385,9 +449,7 @@ gql_query(struct gql *g, const char *query, json_t *vars, json_t **data,
 		struct rtc_http_req hr;
 		struct rtc_http_resp resp;
 		char *why = NULL, msg[512];
-		json_error_t jerr;
-		json_t *doc;
-		int retry = 1;
+		int err;
 
 		if (rtc_ctx_stopping(g->ctx)) {
 			rtc_cause_set(cause, "stopped");
@@ -397,63 +459,25 @@ gql_query(struct gql *g, const char *query, json_t *vars, json_t **data,
 		memset(&hr, 0, sizeof(hr));
 		hr.method = "POST";
 		hr.url = g->url;
-		hr.headers = hdrs;
+		hr.headers = gql_headers;
 		hr.body = req_text;
 		hr.body_len = strlen(req_text);
 		hr.body_fd = -1;
 		hr.timeout_ms = g->timeout_ms;
 		rtc_buf_reset(&body);
-		r = rtc_http_do(g->http, &hr, &body, &resp, &why);
-		if (r != RTC_OK) {
-			retry = rtc_http_retryable(r, 0);
-			snprintf(msg, sizeof(msg), "%s", why ? why :
-			    rtc_strerror(r));
-			if (r == RTC_ERR_TOO_BIG)
-				retry = 0;
-		} else if (resp.status != 200 && !(resp.status >= 400 &&
-		    resp.status < 500 && resp.status != 408 &&
-		    resp.status != 429)) {
-			snprintf(msg, sizeof(msg), "HTTP %ld", resp.status);
-			retry = rtc_http_retryable(RTC_OK, resp.status);
-			r = RTC_ERR_UNAVAILABLE;
-		} else if ((doc = json_loadb(body.data ? body.data : "",
-		    body.len, JSON_ALLOW_NUL, &jerr)) == NULL ||
-		    !json_is_object(doc)) {
-			json_decref(doc);
-			snprintf(msg, sizeof(msg), "HTTP %ld with a body that is "
-			    "not JSON", resp.status);
-			r = RTC_ERR_UNAVAILABLE;
-		} else if (rtc_openneuro_gql_error(doc, msg, sizeof(msg),
-		    &retry)) {
-			json_decref(doc);
-			if (retry) {
-				r = RTC_ERR_UNAVAILABLE;
-			} else {
-				rtc_cause_set(cause, "OpenNeuro: %s", msg);
-				r = strcasestr(msg, "not found") ? RTC_ERR_NOT_FOUND :
-				    strcasestr(msg, "access") ? RTC_ERR_AUTH :
-				    RTC_ERR_PROTO;
-				free(why);
-				break;
-			}
-		} else if (!json_is_object(json_object_get(doc, "data"))) {
-			json_decref(doc);
-			snprintf(msg, sizeof(msg), "a response without 'data'");
-			r = RTC_ERR_UNAVAILABLE;
-		} else {
-			*data = json_incref(json_object_get(doc, "data"));
-			json_decref(doc);
-			free(why);
-			r = RTC_OK;
-			break;
-		}
+		memset(&resp, 0, sizeof(resp));
+		err = rtc_http_do(g->http, &hr, &body, &resp, &why);
+		r = gql_interpret(err, &resp, body.data, body.len, why, data, msg,
+		    sizeof(msg), cause);
 		free(why);
-		if (!retry) {
-			rtc_cause_set(cause, "OpenNeuro: %s", msg);
-			if (r == RTC_OK || r == RTC_ERR_UNAVAILABLE)
-				r = RTC_ERR_UNAVAILABLE;
+		if (r == RTC_OK)
+			break;
+		if (r == RTC_ERR_UNAVAILABLE) {
+			rtc_cause_set(cause, "OpenNeuro API: %s", msg);
 			break;
 		}
+		if (r != RTC_ERR_AGAIN)
+			break;
 		rtc_cause_set(cause, "OpenNeuro API: %s", msg);
 		r = RTC_ERR_UNAVAILABLE;
 		if (attempt < g->retries) {
@@ -470,12 +494,233 @@ gql_query(struct gql *g, const char *query, json_t *vars, json_t **data,
 	return r;
 }
 
+/* ---- the folders, several queries at once ---- */
+
+#define GQL_PARALLEL 8
+
+struct fq {
+	struct gql *g;
+	char *base;              /* the folder ("" for the root) */
+	char *body_text;         /* the POST body */
+	struct rtc_buf body;     /* the answer */
+	struct rtc_http_resp resp;
+	struct rtc_http_xfer *xfer;
+	int state;               /* 0 to send, 1 in flight, 2 done, 3 waiting */
+	int err;
+	char why[256];
+	int attempt;
+	int64_t retry_at;
+};
+
+static int
+fq_body(void *arg, const void *p, size_t n)
+{
+	struct fq *q = arg;
+
+	return rtc_buf_append(&q->body, p, n);
+}
+
+static void
+fq_done(void *arg, int err, const struct rtc_http_resp *r,
+    const char *errbody, size_t errlen, const char *cause)
+{
+	struct fq *q = arg;
+
+	q->xfer = NULL;
+	q->state = 2;
+	q->err = err;
+	q->resp = *r;
+	if (err == RTC_OK && (r->status < 200 || r->status > 299) &&
+	    errlen > 0)
+		(void)rtc_buf_append(&q->body, errbody, errlen);
+	snprintf(q->why, sizeof(q->why), "%s", cause ? cause : "");
+}
+
+static void
+fq_free(struct fq *q)
+{
+	if (q == NULL)
+		return;
+	if (q->xfer != NULL)
+		rtc_http_cancel(q->g->http, q->xfer);
+	free(q->base);
+	free(q->body_text);
+	rtc_buf_free(&q->body);
+	free(q);
+}
+
+static int
+fq_send(struct fq *q, char **cause)
+{
+	struct rtc_http_req hr;
+
+	memset(&hr, 0, sizeof(hr));
+	hr.method = "POST";
+	hr.url = q->g->url;
+	hr.headers = gql_headers;
+	hr.body = q->body_text;
+	hr.body_len = strlen(q->body_text);
+	hr.body_fd = -1;
+	hr.timeout_ms = q->g->timeout_ms;
+	hr.on_body = fq_body;
+	hr.on_done = fq_done;
+	hr.arg = q;
+	rtc_buf_reset(&q->body);
+	q->attempt++;
+	q->state = 1;
+	return rtc_http_start(q->g->http, &hr, &q->xfer, cause);
+}
+
+/* Hand the files added since index from to the caller, as they come. */
+static int
+emit(struct gql *g, struct rtc_on_listing *l, size_t from)
+{
+	size_t i;
+	int r = RTC_OK;
+
+	if (g->o->on_file == NULL)
+		return RTC_OK;
+	for (i = from; i < l->n && r == RTC_OK; i++)
+		r = g->o->on_file(g->o->arg_file, &l->files[i]);
+	l->emitted += l->n - from;
+	return r;
+}
+
+/*
+ * Query every wanted folder of dirs (a queue it appends to), up to
+ * GQL_PARALLEL at a time, each retried with backoff. RET: RTC_OK, or the
+ * first final error (RTC_ERR_UNAVAILABLE when a folder's tries ran out).
+ */
+static int
+walk(struct gql *g, struct rtc_on_listing *l, const struct rtc_on_ref *ref,
+    json_t *dirs, char **cause)
+{
+	struct fq *act[GQL_PARALLEL];
+	size_t next = 0;
+	int nact = 0, i, r = RTC_OK;
+
+	memset(act, 0, sizeof(act));
+	while (r == RTC_OK && (next < json_array_size(dirs) || nact > 0)) {
+		int64_t now = rtc_clock_mono_ns();
+		int inflight = 0;
+
+		if (rtc_ctx_stopping(g->ctx)) {
+			rtc_cause_set(cause, "stopped");
+			r = RTC_ERR_CANCELLED;
+			break;
+		}
+		/* start folders while there is room */
+		while (nact < GQL_PARALLEL && next < json_array_size(dirs) &&
+		    r == RTC_OK) {
+			json_t *d = json_array_get(dirs, next++), *vars;
+			const char *base = json_string_value(json_object_get(d,
+			    "path"));
+			const char *tree = json_string_value(json_object_get(d,
+			    "id"));
+			struct fq *q;
+
+			if (base[0] != '\0' && g->o->want_dir != NULL &&
+			    !g->o->want_dir(g->o->arg, base)) {
+				l->dirs_skipped++;
+				continue;
+			}
+			q = calloc(1, sizeof(*q));
+			vars = json_pack("{s:s,s:s,s:s?}", "datasetId", ref->id,
+			    "tag", l->tag, "tree", tree);
+			if (q == NULL || vars == NULL) {
+				free(q);
+				json_decref(vars);
+				r = RTC_ERR_NOMEM;
+				break;
+			}
+			q->g = g;
+			q->base = strdup(base);
+			q->body_text = gql_body(q_files, vars);
+			json_decref(vars);
+			rtc_buf_init(&q->body, RTC_OPENNEURO_RESPONSE_MAX);
+			act[nact++] = q;
+			if (q->base == NULL || q->body_text == NULL)
+				r = RTC_ERR_NOMEM;
+			else
+				r = fq_send(q, cause);
+		}
+		if (r != RTC_OK)
+			break;
+		/* resend what waited long enough */
+		for (i = 0; i < nact && r == RTC_OK; i++)
+			if (act[i]->state == 3 && act[i]->retry_at <= now)
+				r = fq_send(act[i], cause);
+		for (i = 0; i < nact; i++)
+			inflight += act[i]->state == 1;
+		if (inflight > 0) {
+			if (rtc_http_run(g->http, 100) < 0)
+				r = RTC_ERR_INTERNAL;
+		} else if (nact > 0) {
+			s3_sleep_ms(g->ctx, 10);
+		}
+		/* what came back */
+		for (i = 0; i < nact && r == RTC_OK; i++) {
+			struct fq *q = act[i];
+			json_t *data = NULL, *snap;
+			char msg[512];
+			size_t before;
+			int k;
+
+			if (q->state != 2)
+				continue;
+			k = gql_interpret(q->err, &q->resp, q->body.data,
+			    q->body.len, q->why[0] ? q->why : NULL, &data, msg,
+			    sizeof(msg), cause);
+			if (k == RTC_ERR_AGAIN && q->attempt < g->retries) {
+				long ms = s3_backoff_ms(&g->rng, q->attempt,
+				    g->backoff_ms, g->backoff_max_ms);
+
+				rtc_log(g->ctx, WARN, "OpenNeuro API: %s; "
+				    "retrying in %ld ms", msg, ms);
+				q->state = 3;
+				q->retry_at = rtc_clock_mono_ns() +
+				    (int64_t)ms * 1000000;
+				continue;
+			}
+			if (k == RTC_ERR_AGAIN || k == RTC_ERR_UNAVAILABLE) {
+				rtc_cause_set(cause, "OpenNeuro API: %s", msg);
+				r = RTC_ERR_UNAVAILABLE;
+				break;
+			}
+			if (k != RTC_OK) {
+				r = k;
+				break;
+			}
+			snap = json_object_get(data, "snapshot");
+			if (!json_is_object(snap)) {
+				rtc_cause_set(cause, "OpenNeuro: snapshot %s:%s "
+				    "not found", ref->id, l->tag);
+				json_decref(data);
+				r = RTC_ERR_NOT_FOUND;
+				break;
+			}
+			before = l->n;
+			r = rtc_openneuro_add_files(l, json_object_get(snap,
+			    "files"), q->base, dirs, cause);
+			json_decref(data);
+			if (r == RTC_OK)
+				r = emit(g, l, before);
+			fq_free(q);
+			act[i] = act[--nact];
+			act[nact] = NULL;
+			i--;
+		}
+	}
+	for (i = 0; i < nact; i++)
+		fq_free(act[i]);
+	return r;
+}
+
 static int
 gql_list(struct gql *g, struct rtc_on_listing *l, const struct rtc_on_ref *ref,
     char **cause)
 {
-	json_t *vars = NULL, *data = NULL, *dirs = NULL, *snap;
-	size_t di;
+	json_t *vars = NULL, *data = NULL, *dirs = NULL;
 	int r;
 
 	snprintf(l->tag, sizeof(l->tag), "%s", ref->tag);
@@ -509,49 +754,13 @@ gql_list(struct gql *g, struct rtc_on_listing *l, const struct rtc_on_ref *ref,
 	dirs = json_array();
 	if (dirs == NULL)
 		return RTC_ERR_NOMEM;
-	/* the root, then each wanted folder, breadth first */
-	for (di = 0;; di++) {
-		const char *base = "", *tree = NULL;
-
-		if (di > 0) {
-			json_t *d;
-
-			if (di - 1 >= json_array_size(dirs))
-				break;
-			d = json_array_get(dirs, di - 1);
-			base = json_string_value(json_object_get(d, "path"));
-			tree = json_string_value(json_object_get(d, "id"));
-			if (g->o->want_dir != NULL &&
-			    !g->o->want_dir(g->o->arg, base)) {
-				l->dirs_skipped++;
-				continue;
-			}
-		}
-		vars = json_pack("{s:s,s:s,s:s?}", "datasetId", ref->id, "tag",
-		    l->tag, "tree", tree);
-		if (vars == NULL) {
-			r = RTC_ERR_NOMEM;
-			break;
-		}
-		r = gql_query(g, q_files, vars, &data, cause);
-		json_decref(vars);
-		if (r != RTC_OK)
-			break;
-		snap = json_object_get(data, "snapshot");
-		if (!json_is_object(snap)) {
-			rtc_cause_set(cause, "OpenNeuro: snapshot %s:%s not "
-			    "found", ref->id, l->tag);
-			r = RTC_ERR_NOT_FOUND;
-			break;
-		}
-		r = rtc_openneuro_add_files(l, json_object_get(snap, "files"),
-		    base, dirs, cause);
-		json_decref(data);
-		data = NULL;
-		if (r != RTC_OK)
-			break;
+	/* the root first: its answer says whether the snapshot exists */
+	if (json_array_append_new(dirs, json_pack("{s:s,s:n}", "path", "",
+	    "id")) != 0) {
+		json_decref(dirs);
+		return RTC_ERR_NOMEM;
 	}
-	json_decref(data);
+	r = walk(g, l, ref, dirs, cause);
 	json_decref(dirs);
 	if (r == RTC_OK) {
 		rtc_manifest_doi(ref->id, l->tag, l->doi, sizeof(l->doi));
@@ -563,6 +772,7 @@ gql_list(struct gql *g, struct rtc_on_listing *l, const struct rtc_on_ref *ref,
 /* ---- the bucket fallback ---- */
 
 struct s3_collect {
+	const struct rtc_on_opts *o;
 	struct rtc_on_listing *l;
 	size_t plen;
 	int toplevel_only;
@@ -595,6 +805,10 @@ collect_obj(void *arg, const struct rtc_s3_object *o)
 	f->size = o->size;
 	if (!rtc_s3_etag_md5(o->etag, f->md5))
 		f->md5[0] = '\0';
+	if (c->o->on_file != NULL) {
+		c->l->emitted++;
+		return c->o->on_file(c->o->arg_file, f);
+	}
 	return RTC_OK;
 }
 
@@ -653,6 +867,7 @@ s3_list_dataset(struct rtc_ctx *ctx, struct rtc_s3 *s3,
 	int r;
 
 	snprintf(prefix, sizeof(prefix), "%s/", ref->id);
+	c.o = o;
 	c.l = l;
 	c.plen = strlen(prefix);
 	if (o->subtrees == NULL) {
@@ -756,7 +971,12 @@ rtc_openneuro_list(struct rtc_ctx *ctx, struct rtc_http *http,
 		return RTC_ERR_NOMEM;
 	snprintf(l->id, sizeof(l->id), "%s", ref->id);
 	r = gql_list(&g, l, ref, &why);
-	if (r == RTC_ERR_UNAVAILABLE && s3 != NULL && !o->no_fallback) {
+	if (r == RTC_ERR_UNAVAILABLE && l->emitted > 0) {
+		/* files are already being fetched from the API's URLs: do not
+		 * mix in another listing */
+		rtc_cause_wrap(&why, "OpenNeuro's API stopped answering "
+		    "part-way; run again");
+	} else if (r == RTC_ERR_UNAVAILABLE && s3 != NULL && !o->no_fallback) {
 		rtc_log(ctx, WARN, "%s; listing the public bucket s3://%s/%s/ "
 		    "instead", why ? why : "OpenNeuro's API is unreachable",
 		    o->bucket ? o->bucket : RTC_OPENNEURO_BUCKET, ref->id);

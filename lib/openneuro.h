@@ -63,6 +63,7 @@ struct rtc_on_listing {
 	char **unsafe;        /* names that would land outside the dataset,
 	                       * skipped (printable copies) */
 	size_t nunsafe;
+	size_t emitted;       /* files handed to on_file */
 };
 
 struct rtc_on_opts {
@@ -82,10 +83,17 @@ struct rtc_on_opts {
 	 * top-level files) instead of the whole dataset; NULL: all */
 	const char *const *subtrees;
 	size_t nsubtrees;
+	/* each file as soon as its folder is listed (so downloads can start
+	 * early); the struct is borrowed for the call. RET: RTC_OK, or an
+	 * error that stops the listing. Once a file went out this way, a
+	 * failing API is an error, not a reason to list the bucket. */
+	int (*on_file)(void *arg, const struct rtc_on_file *f);
+	void *arg_file;
 };
 
 /*
- * Resolve a snapshot and list its files. IN: http (the pool), s3 (a
+ * Resolve a snapshot and list its files, folders queried several at a
+ * time. IN: http (the pool), s3 (a
  * client for the fallback; may be NULL: no fallback), ref, o.
  * OUT: *out, freed with rtc_openneuro_listing_free(). RET: RTC_OK;
  * RTC_ERR_NOT_FOUND (no such dataset or tag), RTC_ERR_AUTH, RTC_ERR_PROTO

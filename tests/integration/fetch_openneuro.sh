@@ -67,6 +67,22 @@ lacks "$T/err" "public bucket"
 expect_status 66 "$RTC_BIN" fetch ds000001:9.9.9 -o "$T/d"
 contains "$T/err" "not found"
 
+# a slow API: folders are asked for several at a time, and downloads
+# start while the listing goes on (one query at a time would take 49 x
+# 0.3 s = 15 s)
+fault_stop
+stalls=$(awk 'BEGIN { for (i = 0; i < 60; i++) printf "%s\"stall:0.3\"", i ? ", " : ""; }')
+printf '{ "?graphql": [%s] }\n' "$stalls" >"$T/slow.json"
+fault_start --root "$T/src" --bucket openneuro.org --prefix ds000001/ \
+    --dataset ds000001 --tag 1.0.0 --faults "$T/slow.json"
+export RTC_OPENNEURO_URL="$FAULT_URL/crn/graphql" RTC_S3_ENDPOINT="$FAULT_URL"
+t0=$(date +%s)
+expect_status 0 "$RTC_BIN" fetch ds000001:1.0.0 -o "$T/slow"
+t=$(( $(date +%s) - t0 ))
+same_tree "$T/src" "$T/slow"
+note "slow API: $t s"
+[ "$t" -lt 10 ] || fail "listing a slow API took $t s: not in parallel"
+
 # the API unreachable: the public bucket, with a warning; its
 # dataset_description.json names the snapshot
 port=$(free_port)
