@@ -1,6 +1,6 @@
 /*
  * fetch: source → wanted files (struct rtc_dl_item, one per file) →
- * present-or-not → lib/s3 downloads → manifest. One struct session holds
+ * present-or-not → lib/s3 downloads → manifest. One struct fetcher holds
  * the connection pool, credentials, S3 client, manifest and progress for
  * a run; rtc_fetch() and rtc_fetch_bids_run() differ only in how they
  * choose the files.
@@ -37,7 +37,7 @@
 
 #define FETCH_UNSAFE_SHOWN 20
 
-struct session {
+struct fetcher {
 	struct rtc_ctx *ctx;
 	const char *dir;
 	char part_dir[4096];
@@ -63,14 +63,14 @@ struct session {
 	long long present_bytes;
 	long long total_bytes;
 	double t0;
-	int ran;                  /* session_begin() was reached */
+	int ran;                  /* fetcher_begin() was reached */
 	struct rtc_fetch_stats st;
 };
 
 #define FETCH_CHUNK 1024
 
 static struct rtc_dl_item *
-item_at(struct session *s, size_t i)
+item_at(struct fetcher *s, size_t i)
 {
 	return &s->chunks[i / FETCH_CHUNK][i % FETCH_CHUNK];
 }
@@ -117,7 +117,7 @@ conf_check(struct rtc_ctx *ctx, char **cause)
 }
 
 static int
-session_open(struct session *s, struct rtc_ctx *ctx, const char *dir,
+fetcher_open(struct fetcher *s, struct rtc_ctx *ctx, const char *dir,
     int jobs, int retries, int no_sign, const char *region, int progress,
     char **cause)
 {
@@ -170,7 +170,7 @@ session_open(struct session *s, struct rtc_ctx *ctx, const char *dir,
 }
 
 static void
-session_close(struct session *s)
+fetcher_close(struct fetcher *s)
 {
 	size_t i;
 
@@ -188,7 +188,7 @@ session_close(struct session *s)
 }
 
 static struct rtc_dl_item *
-session_add(struct session *s)
+fetcher_add(struct fetcher *s)
 {
 	struct rtc_dl_item *it;
 
@@ -220,7 +220,7 @@ rel_ok(const char *rel)
 }
 
 static void
-warn_unsafe(struct session *s, const char *name)
+warn_unsafe(struct fetcher *s, const char *name)
 {
 	char shown[600];
 	size_t i;
@@ -284,7 +284,7 @@ mtime_ns(const struct stat *st)
 /* RET: nonzero when the item is already in place and verified; fills
  * got_* for the manifest. */
 static int
-present(struct session *s, struct rtc_dl_item *it)
+present(struct fetcher *s, struct rtc_dl_item *it)
 {
 	struct rtc_manifest_file mf;
 	char *path = NULL, md5[65], sha[65];
@@ -331,7 +331,7 @@ out:
 }
 
 static void
-record(struct session *s, const struct rtc_dl_item *it)
+record(struct fetcher *s, const struct rtc_dl_item *it)
 {
 	struct rtc_manifest_file mf;
 	char *path = NULL;
@@ -359,7 +359,7 @@ record(struct session *s, const struct rtc_dl_item *it)
 static void
 on_progress(void *arg, long long bytes, const struct rtc_dl_item *done)
 {
-	struct session *s = arg;
+	struct fetcher *s = arg;
 
 	pthread_mutex_lock(&s->mu);
 	if (bytes > 0)
@@ -375,7 +375,7 @@ on_progress(void *arg, long long bytes, const struct rtc_dl_item *done)
 static void
 on_tick(void *arg)
 {
-	struct session *s = arg;
+	struct fetcher *s = arg;
 
 	pthread_mutex_lock(&s->mu);
 	rtc_progress_tick(&s->prog, 0);
@@ -384,7 +384,7 @@ on_tick(void *arg)
 
 /* Start the downloads: items offered from now on go straight in. */
 static int
-session_begin(struct session *s, char **cause)
+fetcher_begin(struct fetcher *s, char **cause)
 {
 	struct rtc_dl_opts o;
 
@@ -406,7 +406,7 @@ session_begin(struct session *s, char **cause)
 
 /* One wanted file: already there and verified, or to be downloaded. */
 static int
-session_offer(struct session *s, struct rtc_dl_item *it)
+fetcher_offer(struct fetcher *s, struct rtc_dl_item *it)
 {
 	if (it->size > 0)
 		s->total_bytes += it->size;
@@ -430,7 +430,7 @@ session_offer(struct session *s, struct rtc_dl_item *it)
  * RET: RTC_OK when every item is present and verified.
  */
 static int
-session_end(struct session *s, char **cause)
+fetcher_end(struct fetcher *s, char **cause)
 {
 	size_t i, ok;
 	int r, r2;
@@ -469,22 +469,22 @@ session_end(struct session *s, char **cause)
 
 /* Offer every item made so far, then end. */
 static int
-session_run(struct session *s, char **cause)
+fetcher_run(struct fetcher *s, char **cause)
 {
 	size_t i;
 	int r;
 
-	if ((r = session_begin(s, cause)) != RTC_OK)
+	if ((r = fetcher_begin(s, cause)) != RTC_OK)
 		return r;
 	for (i = 0; i < s->n && r == RTC_OK; i++)
-		r = session_offer(s, item_at(s, i));
+		r = fetcher_offer(s, item_at(s, i));
 	if (r != RTC_OK)
 		return r;
-	return session_end(s, cause);
+	return fetcher_end(s, cause);
 }
 
 static void
-summary(struct session *s, const char *what)
+summary(struct fetcher *s, const char *what)
 {
 	char a[32], b[32], rate[32];
 	double secs = s->st.seconds > 1e-3 ? s->st.seconds : 1e-3;
@@ -513,7 +513,7 @@ summary(struct session *s, const char *what)
 /* ---- sources ---- */
 
 struct s3_src {
-	struct session *s;
+	struct fetcher *s;
 	struct rtc_glob_set *g;
 	const char *prefix;
 	size_t plen;
@@ -541,7 +541,7 @@ s3_obj(void *arg, const struct rtc_s3_object *o)
 	}
 	if (!rtc_glob_set_wants(c->g, rel))
 		return RTC_OK;
-	it = session_add(c->s);
+	it = fetcher_add(c->s);
 	if (it == NULL)
 		return RTC_ERR_NOMEM;
 	it->key = strdup(o->key);
@@ -552,7 +552,7 @@ s3_obj(void *arg, const struct rtc_s3_object *o)
 	if (!rtc_s3_etag_md5(o->etag, it->md5))
 		it->md5[0] = '\0';
 	/* downloads start while the listing goes on */
-	return session_offer(c->s, it);
+	return fetcher_offer(c->s, it);
 }
 
 static int
@@ -581,7 +581,7 @@ parse_s3_url(const char *src, char *bucket, size_t bsz, char *prefix,
 }
 
 static int
-fetch_s3(struct session *s, const struct rtc_fetch_opts *o,
+fetch_s3(struct fetcher *s, const struct rtc_fetch_opts *o,
     struct rtc_glob_set *g, char **cause)
 {
 	char bucket[300], prefix[RTC_S3_KEY_MAX + 2];
@@ -603,7 +603,7 @@ fetch_s3(struct session *s, const struct rtc_fetch_opts *o,
 	rtc_manifest_set(s->man, "endpoint", rtc_s3_endpoint(s->s3));
 	rtc_manifest_set(s->man, "resolved_via", "s3");
 	s->st.via = "s3";
-	if ((r = session_begin(s, cause)) != RTC_OK)
+	if ((r = fetcher_begin(s, cause)) != RTC_OK)
 		return r;
 	r = rtc_s3_list(s->s3, bucket, prefix, NULL, s3_obj, &c, cause);
 	if (r != RTC_OK) {
@@ -626,16 +626,16 @@ fetch_s3(struct session *s, const struct rtc_fetch_opts *o,
 		s->bucket = NULL;
 		return RTC_ERR_NOT_FOUND;
 	}
-	r = session_end(s, cause);
+	r = fetcher_end(s, cause);
 	s->bucket = NULL;
 	return r;
 }
 
 /* An item for one listed file. RET: the item, NULL when out of memory. */
 static struct rtc_dl_item *
-item_from_file(struct session *s, const struct rtc_on_file *f)
+item_from_file(struct fetcher *s, const struct rtc_on_file *f)
 {
-	struct rtc_dl_item *it = session_add(s);
+	struct rtc_dl_item *it = fetcher_add(s);
 
 	if (it == NULL)
 		return NULL;
@@ -654,7 +654,7 @@ item_from_file(struct session *s, const struct rtc_on_file *f)
 
 /* Items from an OpenNeuro listing; keep() says which paths. */
 static int
-items_from_listing(struct session *s, struct rtc_on_listing *l,
+items_from_listing(struct fetcher *s, struct rtc_on_listing *l,
     int (*keep)(void *, const char *), void *arg)
 {
 	size_t i;
@@ -677,7 +677,7 @@ items_from_listing(struct session *s, struct rtc_on_listing *l,
 }
 
 struct on_src {
-	struct session *s;
+	struct fetcher *s;
 	struct rtc_glob_set *g;
 };
 
@@ -696,11 +696,11 @@ on_listed_file(void *arg, const struct rtc_on_file *f)
 		return RTC_OK;
 	if ((it = item_from_file(c->s, f)) == NULL)
 		return RTC_ERR_NOMEM;
-	return session_offer(c->s, it);
+	return fetcher_offer(c->s, it);
 }
 
 static void
-pin(struct session *s, const char *source, struct rtc_on_listing *l)
+pin(struct fetcher *s, const char *source, struct rtc_on_listing *l)
 {
 	rtc_manifest_set(s->man, "source", source);
 	rtc_manifest_set(s->man, "accession", l->id);
@@ -719,7 +719,7 @@ want_dir_glob(void *arg, const char *dir)
 }
 
 static int
-fetch_openneuro(struct session *s, const struct rtc_fetch_opts *o,
+fetch_openneuro(struct fetcher *s, const struct rtc_fetch_opts *o,
     struct rtc_glob_set *g, char **cause)
 {
 	struct rtc_on_ref ref;
@@ -743,7 +743,7 @@ fetch_openneuro(struct session *s, const struct rtc_fetch_opts *o,
 		fprintf(stderr, "fetch: listing %s%s%s\n", ref.id,
 		    ref.tag[0] ? " snapshot " : " (latest snapshot)", ref.tag);
 	s->bucket = RTC_OPENNEURO_BUCKET;
-	if ((r = session_begin(s, cause)) != RTC_OK)
+	if ((r = fetcher_begin(s, cause)) != RTC_OK)
 		return r;
 	r = rtc_openneuro_list(s->ctx, s->http, s->s3, &ref, &oo, &l, cause);
 	if (r != RTC_OK) {
@@ -762,7 +762,7 @@ fetch_openneuro(struct session *s, const struct rtc_fetch_opts *o,
 	pthread_mutex_lock(&s->mu);
 	pin(s, o->source, l);
 	pthread_mutex_unlock(&s->mu);
-	r = session_end(s, cause);
+	r = fetcher_end(s, cause);
 	rtc_openneuro_listing_free(l);
 	return r;
 }
@@ -771,7 +771,7 @@ int
 rtc_fetch(struct rtc_ctx *ctx, const struct rtc_fetch_opts *o,
     struct rtc_fetch_stats *st, char **cause)
 {
-	struct session s;
+	struct fetcher s;
 	struct rtc_glob_set *g = NULL;
 	const char *unmatched;
 	int is_on, r;
@@ -793,7 +793,7 @@ rtc_fetch(struct rtc_ctx *ctx, const struct rtc_fetch_opts *o,
 		rtc_glob_set_free(g);
 		return r;
 	}
-	r = session_open(&s, ctx, o->dir, o->jobs, o->retries,
+	r = fetcher_open(&s, ctx, o->dir, o->jobs, o->retries,
 	    is_on ? 1 : o->no_sign, is_on ? "us-east-1" : NULL, o->progress,
 	    cause);
 	if (r == RTC_OK)
@@ -815,7 +815,7 @@ rtc_fetch(struct rtc_ctx *ctx, const struct rtc_fetch_opts *o,
 	s.st.unsafe = s.unsafe;
 	if (st != NULL)
 		*st = s.st;
-	session_close(&s);
+	fetcher_close(&s);
 	rtc_glob_set_free(g);
 	return r;
 }
@@ -1036,7 +1036,7 @@ int
 rtc_fetch_bids_run(struct rtc_ctx *ctx, const struct rtc_fetch_run_opts *o,
     char **nifti, char **root, char **cause)
 {
-	struct session s;
+	struct fetcher s;
 	struct rtc_on_ref ref;
 	struct rtc_on_opts oo;
 	struct rtc_on_listing *l = NULL;
@@ -1065,7 +1065,7 @@ rtc_fetch_bids_run(struct rtc_ctx *ctx, const struct rtc_fetch_run_opts *o,
 		goto out;
 	if ((r = rtc_fs_mkdir_p(dsdir, 0755, cause)) != RTC_OK)
 		goto out;
-	r = session_open(&s, ctx, dsdir, o->jobs, 0, 1, "us-east-1",
+	r = fetcher_open(&s, ctx, dsdir, o->jobs, 0, 1, "us-east-1",
 	    o->progress, cause);
 	opened = 1;
 	if (r != RTC_OK)
@@ -1110,7 +1110,7 @@ rtc_fetch_bids_run(struct rtc_ctx *ctx, const struct rtc_fetch_run_opts *o,
 		;
 	if (i == s.n) {
 		struct rtc_on_file *f = &l->files[idx];
-		struct rtc_dl_item *it = session_add(&s);
+		struct rtc_dl_item *it = fetcher_add(&s);
 
 		if (it == NULL) {
 			r = RTC_ERR_NOMEM;
@@ -1129,7 +1129,7 @@ rtc_fetch_bids_run(struct rtc_ctx *ctx, const struct rtc_fetch_run_opts *o,
 	}
 	pin(&s, o->accession, l);
 	s.bucket = RTC_OPENNEURO_BUCKET;
-	r = session_run(&s, cause);
+	r = fetcher_run(&s, cause);
 	summary(&s, o->accession);
 	if (r != RTC_OK)
 		goto out;
@@ -1143,7 +1143,7 @@ rtc_fetch_bids_run(struct rtc_ctx *ctx, const struct rtc_fetch_run_opts *o,
 	}
 out:
 	if (opened)
-		session_close(&s);
+		fetcher_close(&s);
 	rtc_openneuro_listing_free(l);
 	free(paths);
 	free(bold);

@@ -119,7 +119,7 @@ rtc_s3_http(const struct rtc_s3 *s3)
 	return s3->http;
 }
 
-/* ---- small shared helpers ---- */
+/* ---- small shared functions ---- */
 
 void
 s3_rand_seed(uint64_t *state)

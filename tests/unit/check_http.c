@@ -2,7 +2,7 @@
  * check_http: the libcurl multi wrapper against a loopback server:
  * bodies, ranges, error bodies, connection reuse under a bounded pool,
  * cut connections, callback aborts, uploads from files, caps; and the
- * pure helpers (URL redaction, retry classification).
+ * pure functions (URL redaction, retry classification).
  */
 #include "rtc_build.h"
 
