@@ -163,9 +163,11 @@ rtc_progress_format(const struct rtc_progress *p, double now, int bar,
 		    text);
 		return out;
 	}
+	/* a bar of a steady 20 columns, narrower only when the line would
+	 * not fit */
 	cols = width - n - 3;
-	if (cols > 40)
-		cols = 40;
+	if (cols > 20)
+		cols = 20;
 	o = 0;
 	if (cols >= 10 && frac >= 0) {
 		fill = (int)(frac * cols + 0.5);

@@ -2,7 +2,8 @@
 # tests/setup/s3.sh: what the S3 and OpenNeuro tests need.
 #   install  s3rver 3.7.1 (npm) under /opt/rtc-s3rver, and Debian's
 #            awscli, rclone and python3-botocore (peers and an independent
-#            SigV4 signer); quick when already there
+#            SigV4 signer) and time (peak RSS in tests/bench/fetch.sh);
+#            quick when already there
 #   start    nothing: each test starts its own s3rver on a free port
 #   stop     nothing
 set -eu
@@ -16,6 +17,7 @@ install)
 	[ -x /usr/bin/rclone ] || need="$need rclone"
 	/usr/bin/python3 -c 'import botocore' 2>/dev/null || need="$need python3-botocore"
 	command -v npm >/dev/null 2>&1 || need="$need npm"
+	[ -x /usr/bin/time ] || need="$need time"    # tests/bench/fetch.sh
 	if [ -n "$need" ]; then
 		if [ "$(id -u)" -ne 0 ]; then
 			echo "tests/setup/s3.sh: run as root to install:$need" >&2
