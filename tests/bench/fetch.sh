@@ -151,6 +151,9 @@ bench_set() {
 	[ "$m_aws" -lt "$best" ] && best=$m_aws
 	echo "$set_name: rtc ${m_rtc} ms, rclone ${m_rclone} ms, aws ${m_aws} ms," \
 	    "curl ceiling ${m_ceil} ms (medians of $RUNS)"
+	for tool in rtc rclone aws ceil; do
+		echo "$set_name:   $tool runs (ms): $(tr '\n' ' ' <"$T/t.$tool")"
+	done
 	awk -v a="$m_rtc" -v b="$best" -v c="$m_ceil" -v r="$rss" 'BEGIN {
 		printf "%s:   rtc / faster peer = %.2f (below 1: rtc faster); " \
 		    "rtc reaches %.0f%% of the ceiling; rtc peak RSS %.1f MiB\n",
