@@ -20,6 +20,7 @@ struct cmd_entry {
 
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_submit_entry, cmd_status_entry, cmd_logs_entry, cmd_wait_entry, cmd_cancel_entry, cmd_resubmit_entry;
 
 /* RET: the entry for a verb, or NULL. */
 const struct cmd_entry *cmd_find(const char *name);

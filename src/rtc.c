@@ -18,6 +18,7 @@
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	&cmd_version_entry,
+	&cmd_submit_entry, &cmd_status_entry, &cmd_logs_entry, &cmd_wait_entry, &cmd_cancel_entry, &cmd_resubmit_entry,
 	NULL
 };
 
