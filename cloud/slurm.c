@@ -1023,10 +1023,12 @@ slurm_poll(void *state, struct rtc_backend_query *q, size_t n, char **cause)
 		/* ids never stored: find the arrays by name, recent ones first */
 		sv.n = 0;
 		r = ask_cli(s, 0, NULL, NULL, &sv, cause);
-		if (r == RTC_OK)
-			r = ask_cli(s, 1, NULL, "now-7days", &sv, cause);
 		if (r != RTC_OK)
 			goto out;
+		/* sacct remembers arrays squeue has forgotten, when there is
+		 * accounting at all */
+		if (ask_cli(s, 1, NULL, "now-7days", &sv, NULL) != RTC_OK)
+			rtc_debug(s->ctx, SLURM, "sacct: no accounting to search");
 		missing = 0;
 		apply(&sv, q, n, &missing);
 	}

@@ -491,6 +491,10 @@ glob_rec(const char *pat, const char *path)
 	if (strcmp(pc, "**") == 0) {
 		const char *rest = ps ? ps + 1 : "";
 
+		/* a final ** takes whatever is left */
+		if (*rest == '\0')
+			return 1;
+
 		/* zero directories, or one more and try again */
 		if (glob_rec(rest, path))
 			return 1;

@@ -40,6 +40,7 @@ mkdir -p "$RTC_STAGE" "$RTC_WORK" "$(dirname "$RTC_LOG")" || { rc_write 73; exit
 } >>"$RTC_LOG" 2>&1 || { rc_write 74; exit 74; }
 cd "$RTC_WORK" || { rc_write 73; exit 73; }
 
+# the run line execs the app: $app below is the app's own process
 rtc_app() {
 @RUN_LINE@
 }
