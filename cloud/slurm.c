@@ -630,8 +630,9 @@ seen_add(struct seenv *sv, const struct seen *e)
 	return RTC_OK;
 }
 
-/* Parse "123_4", "123_[4-9,12%2]" or "123" (a job that is not an array,
- * as task 0) and add what it says. */
+/* Parse "123_4" or "123_[4-9,12%2]" and add what it says. A bare "123"
+ * is skipped: rtc submits arrays only, and sacct briefly shows a bare
+ * record for an array whose tasks end (with the state of one of them). */
 static int
 parse_jobid(struct seenv *sv, const char *id, struct seen *proto)
 {
@@ -643,11 +644,6 @@ parse_jobid(struct seenv *sv, const char *id, struct seen *proto)
 	if (errno != 0 || job <= 0)
 		return RTC_OK;
 	proto->job = job;
-	if (*end == '\0' || *end == '.') {
-		proto->lo = proto->hi = 0;
-		proto->exact = 0;
-		return *end == '\0' ? seen_add(sv, proto) : RTC_OK;
-	}
 	if (*end != '_')
 		return RTC_OK;
 	id = end + 1;

@@ -434,7 +434,8 @@ rtc_bids_layout_scan(const char *root, struct rtc_bids_layout **out,
 				rtc_cause_wrap(cause, "%s", real);
 				goto fail;
 			}
-			qsort(p->files, p->nfiles, sizeof(*p->files), cmp_file);
+			if (p->nfiles > 1)
+				qsort(p->files, p->nfiles, sizeof(*p->files), cmp_file);
 			for (i = 0; i < p->nfiles; i++)
 				if (p->files[i].size > 0)
 					p->bytes += p->files[i].size;
@@ -445,7 +446,8 @@ rtc_bids_layout_scan(const char *root, struct rtc_bids_layout **out,
 	r = read_participants_tsv(l, &cap, cause);
 	if (r != RTC_OK)
 		goto fail;
-	qsort(l->p, l->n, sizeof(*l->p), cmp_participant);
+	if (l->n > 1)
+		qsort(l->p, l->n, sizeof(*l->p), cmp_participant);
 	closedir(d);
 	close(rootfd);
 	*out = l;

@@ -119,6 +119,11 @@ rtc_client_connect(struct rtc_ctx *ctx, const char *state_dir,
 			return RTC_ERR_CANCELLED;
 	}
 out:
+	if (r == RTC_OK && cause != NULL) {
+		/* the failed first tries leave words nobody needs */
+		free(*cause);
+		*cause = NULL;
+	}
 	if (r == RTC_ERR_UNAVAILABLE)
 		rtc_cause_set(cause, "no rtcd answers at %s%s", path, started ?
 		    " although it was started: see rtcd.log in that directory" :

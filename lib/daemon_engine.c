@@ -63,8 +63,8 @@ d_backend_find(struct rtc_daemon *d, const char *name)
 	return NULL;
 }
 
-static struct drun *
-run_add(struct rtc_daemon *d, struct rtc_run *run)
+struct drun *
+d_run_add(struct rtc_daemon *d, struct rtc_run *run)
 {
 	struct drun *dr = calloc(1, sizeof(*dr)), **pp;
 
@@ -91,7 +91,7 @@ d_engine_load(struct rtc_daemon *d, char **cause)
 	if (r != RTC_OK)
 		return r;
 	for (i = 0; i < n; i++) {
-		if (run_add(d, runs[i]) == NULL) {
+		if (d_run_add(d, runs[i]) == NULL) {
 			rtc_run_list_free(runs + i, n - i);
 			free(runs);
 			return RTC_ERR_NOMEM;
@@ -117,8 +117,8 @@ d_engine_free(struct rtc_daemon *d)
 	}
 }
 
-static struct rtc_run *
-run_dup(const struct rtc_run *src)
+struct rtc_run *
+d_run_dup(const struct rtc_run *src)
 {
 	struct rtc_run *r = calloc(1, sizeof(*r));
 
@@ -141,11 +141,11 @@ run_dup(const struct rtc_run *src)
 
 /* ---- paths ---- */
 
-static char *
-fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+char *
+d_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
-static char *
-fmt(const char *f, ...)
+char *
+d_fmt(const char *f, ...)
 {
 	va_list ap;
 	char *s = NULL;
@@ -167,12 +167,12 @@ d_job_paths(struct rtc_daemon *d, const struct rtc_run *run,
 	int i;
 
 	rtc_job_key(j, key, sizeof(key));
-	v[0] = fmt("%s/.rtc-stage/%s-%s-a%d", run->output, run->id, key, attempt);
-	v[1] = fmt("%s/logs/%s/attempt-%d.log", run->output, key, attempt);
-	v[2] = fmt("%s/%s/jobs/%d/a%d.rc", d->runs_dir, run->id, j->idx, attempt);
-	v[3] = fmt("%s/%s/jobs/%d/a%d.pid", d->runs_dir, run->id, j->idx, attempt);
-	v[4] = fmt("%s/%s/jobs/%d/run.sh", d->runs_dir, run->id, j->idx);
-	v[5] = fmt("%s/logs/%s/manifest.tsv", run->output, key);
+	v[0] = d_fmt("%s/.rtc-stage/%s-%s-a%d", run->output, run->id, key, attempt);
+	v[1] = d_fmt("%s/logs/%s/attempt-%d.log", run->output, key, attempt);
+	v[2] = d_fmt("%s/%s/jobs/%d/a%d.rc", d->runs_dir, run->id, j->idx, attempt);
+	v[3] = d_fmt("%s/%s/jobs/%d/a%d.pid", d->runs_dir, run->id, j->idx, attempt);
+	v[4] = d_fmt("%s/%s/jobs/%d/run.sh", d->runs_dir, run->id, j->idx);
+	v[5] = d_fmt("%s/logs/%s/manifest.tsv", run->output, key);
 	for (i = 0; i < 6; i++)
 		if (v[i] == NULL) {
 			for (i = 0; i < 6; i++)
@@ -192,12 +192,12 @@ d_job_paths(struct rtc_daemon *d, const struct rtc_run *run,
 
 /* ---- storing transitions ---- */
 
-static void
-event(struct rtc_daemon *d, const char *run, int idx, const char *f, ...)
+void
+d_event(struct rtc_daemon *d, const char *run, int idx, const char *f, ...)
     __attribute__((format(printf, 4, 5)));
 
-static void
-event(struct rtc_daemon *d, const char *run, int idx, const char *f, ...)
+void
+d_event(struct rtc_daemon *d, const char *run, int idx, const char *f, ...)
 {
 	char text[1024];
 	va_list ap;
@@ -213,8 +213,8 @@ event(struct rtc_daemon *d, const char *run, int idx, const char *f, ...)
 	rtc_debug(d->ctx, BATCH, "%s[%d]: %s", run, idx, text);
 }
 
-static int
-job_put(struct rtc_daemon *d, struct rtc_job *j)
+int
+d_job_put(struct rtc_daemon *d, struct rtc_job *j)
 {
 	char *cause = NULL;
 	int r;
@@ -229,8 +229,8 @@ job_put(struct rtc_daemon *d, struct rtc_job *j)
 }
 
 /* Record the end of the job's current attempt. */
-static void
-attempt_end(struct rtc_daemon *d, const struct rtc_job *j, const char *sched,
+void
+d_attempt_end(struct rtc_daemon *d, const struct rtc_job *j, const char *sched,
     int exit_code, const char *outcome)
 {
 	struct rtc_attempt *a = NULL;
@@ -260,8 +260,8 @@ attempt_end(struct rtc_daemon *d, const struct rtc_job *j, const char *sched,
 	free(a);
 }
 
-static void
-attempt_set_id(struct rtc_daemon *d, const struct rtc_job *j)
+void
+d_attempt_set_id(struct rtc_daemon *d, const struct rtc_job *j)
 {
 	struct rtc_attempt *a = NULL;
 	size_t n = 0, i;
@@ -279,8 +279,8 @@ attempt_set_id(struct rtc_daemon *d, const struct rtc_job *j)
 	free(a);
 }
 
-static int
-begin(struct rtc_daemon *d)
+int
+d_begin(struct rtc_daemon *d)
 {
 	char *cause = NULL;
 	int r = rtc_store_begin(d->store, &cause);
@@ -292,8 +292,8 @@ begin(struct rtc_daemon *d)
 	return r;
 }
 
-static void
-commit(struct rtc_daemon *d)
+void
+d_commit(struct rtc_daemon *d)
 {
 	char *cause = NULL;
 
@@ -305,8 +305,8 @@ commit(struct rtc_daemon *d)
 }
 
 /* Jobs of every run of be in mask; *n. Caller frees. */
-static struct rtc_job *
-backend_jobs(struct rtc_daemon *d, struct dbackend *be, unsigned mask,
+struct rtc_job *
+d_backend_jobs(struct rtc_daemon *d, struct dbackend *be, unsigned mask,
     size_t *n)
 {
 	struct rtc_job *all = NULL, *v, *nv;
@@ -342,15 +342,15 @@ backend_jobs(struct rtc_daemon *d, struct dbackend *be, unsigned mask,
 	return all;
 }
 
-static void
-arm_poll(struct rtc_daemon *d, struct dbackend *be)
+void
+d_arm_poll(struct rtc_daemon *d, struct dbackend *be)
 {
 	struct rtc_job *j;
 	size_t n = 0;
 
 	if (be->next_poll != 0)
 		return;
-	j = backend_jobs(d, be, RTC_JOB_MASK(RTC_JOB_SUBMITTED) |
+	j = d_backend_jobs(d, be, RTC_JOB_MASK(RTC_JOB_SUBMITTED) |
 	    RTC_JOB_MASK(RTC_JOB_RUNNING), &n);
 	free(j);
 	if (n > 0)
@@ -359,8 +359,8 @@ arm_poll(struct rtc_daemon *d, struct dbackend *be)
 
 /* ---- submitting ---- */
 
-static const char **
-json_strv(json_t *a, size_t *n)
+const char **
+d_json_strv(json_t *a, size_t *n)
 {
 	const char **v;
 	size_t i;
@@ -374,16 +374,16 @@ json_strv(json_t *a, size_t *n)
 	return v;
 }
 
-static long
-spec_int(json_t *spec, const char *key, long def)
+long
+d_spec_int(json_t *spec, const char *key, long def)
 {
 	json_t *v = json_object_get(spec, key);
 
 	return json_is_integer(v) ? (long)json_integer_value(v) : def;
 }
 
-static const char *
-spec_str(json_t *spec, const char *key, const char *def)
+const char *
+d_spec_str(json_t *spec, const char *key, const char *def)
 {
 	const char *s = json_string_value(json_object_get(spec, key));
 
@@ -405,12 +405,12 @@ submit_work(struct dtask *t)
 
 	rtc_buf_init(&script, 0);
 	t->tasks = calloc(t->njobs ? t->njobs : 1, sizeof(*t->tasks));
-	run_dir = fmt("%s/%s", d->runs_dir, t->run->id);
-	jobs_dir = fmt("%s/%s/jobs", d->runs_dir, t->run->id);
-	app_args = json_strv(json_object_get(spec, "app_args"), &napp);
-	binds = json_strv(json_object_get(spec, "binds"), &nbinds);
-	env = json_strv(json_object_get(spec, "env"), &nenv);
-	rt = json_strv(json_object_get(spec, "runtime_args"), &nrt);
+	run_dir = d_fmt("%s/%s", d->runs_dir, t->run->id);
+	jobs_dir = d_fmt("%s/%s/jobs", d->runs_dir, t->run->id);
+	app_args = d_json_strv(json_object_get(spec, "app_args"), &napp);
+	binds = d_json_strv(json_object_get(spec, "binds"), &nbinds);
+	env = d_json_strv(json_object_get(spec, "env"), &nenv);
+	rt = d_json_strv(json_object_get(spec, "runtime_args"), &nrt);
 	if (t->tasks == NULL || run_dir == NULL || jobs_dir == NULL ||
 	    app_args == NULL || binds == NULL || env == NULL || rt == NULL) {
 		r = RTC_ERR_NOMEM;
@@ -443,13 +443,13 @@ submit_work(struct dtask *t)
 		js.stage_dir = stage;
 		js.log_file = log;
 		js.rc_file = rc;
-		js.scratch = spec_str(spec, "scratch", "");
+		js.scratch = d_spec_str(spec, "scratch", "");
 		js.keep_work = json_is_true(json_object_get(spec, "keep_work"));
 		js.runtime = t->run->runtime;
 		js.app = t->run->app;
 		js.participant = j->participant;
 		js.session = j->session;
-		js.session_flag = spec_str(spec, "session_flag", "--session-label");
+		js.session_flag = d_spec_str(spec, "session_flag", "--session-label");
 		js.app_args = app_args;
 		js.napp_args = napp;
 		js.binds = binds;
@@ -459,7 +459,7 @@ submit_work(struct dtask *t)
 		js.runtime_args = rt;
 		js.nruntime_args = nrt;
 		rtc_buf_reset(&script);
-		jobdir = fmt("%s/%d", jobs_dir, j->idx);
+		jobdir = d_fmt("%s/%d", jobs_dir, j->idx);
 		if (jobdir == NULL)
 			r = RTC_ERR_NOMEM;
 		if (r == RTC_OK && mkdir(jobdir, 0700) != 0 && errno != EEXIST) {
@@ -506,7 +506,7 @@ submit_work(struct dtask *t)
 	s.jobs_dir = jobs_dir;
 	s.token = t->token;
 	s.template_dir = d->o->template_dir;
-	s.throttle = (int)spec_int(spec, "throttle", 0);
+	s.throttle = (int)d_spec_int(spec, "throttle", 0);
 	s.tasks = t->tasks;
 	s.ntasks = t->njobs;
 	r = t->be->ops->submit(t->be->state, &s, &t->cause);
@@ -522,8 +522,6 @@ out:
 	free(env);
 	free(rt);
 }
-
-static void cancel_flush(struct rtc_daemon *d, struct dbackend *be);
 
 static int
 temporary(int err)
@@ -543,7 +541,7 @@ submit_done(struct rtc_daemon *d, struct dtask *t)
 
 	be->busy = 0;
 	be->busy_run[0] = '\0';
-	if (begin(d) != RTC_OK)
+	if (d_begin(d) != RTC_OK)
 		return;
 	for (i = 0; i < t->njobs; i++) {
 		if (rtc_store_job_get(d->store, t->run->id, t->jobs[i].idx, &j,
@@ -561,8 +559,8 @@ submit_done(struct rtc_daemon *d, struct dtask *t)
 				(void)d_strvec_add(&be->cancel_ids, &be->ncancel,
 				    j.backend_id);
 			}
-			job_put(d, &j);
-			attempt_set_id(d, &j);
+			d_job_put(d, &j);
+			d_attempt_set_id(d, &j);
 			ok++;
 			continue;
 		}
@@ -577,19 +575,19 @@ submit_done(struct rtc_daemon *d, struct dtask *t)
 		} else {
 			j.state = RTC_JOB_FAILED;
 			snprintf(j.reason, sizeof(j.reason), "not submitted: %s", why);
-			attempt_end(d, &j, "", -1, j.reason);
+			d_attempt_end(d, &j, "", -1, j.reason);
 			failed++;
 		}
-		job_put(d, &j);
+		d_job_put(d, &j);
 	}
 	if (ok > 0)
-		event(d, t->run->id, -1, "submitted %zu job%s to %s as %s", ok,
+		d_event(d, t->run->id, -1, "submitted %zu job%s to %s as %s", ok,
 		    ok == 1 ? "" : "s", be->ops->name, t->token);
 	if (requeued + failed > 0)
-		event(d, t->run->id, -1, "%zu job%s not submitted (%s): %s",
+		d_event(d, t->run->id, -1, "%zu job%s not submitted (%s): %s",
 		    requeued + failed, requeued + failed == 1 ? "" : "s",
 		    requeued ? "will retry" : "failed", why);
-	commit(d);
+	d_commit(d);
 	if (t->err != RTC_OK)
 		rtc_log(d->ctx, WARN, "run %s: submission %s: %zu of %zu "
 		    "submitted: %s", t->run->id, t->token, ok, t->njobs, why);
@@ -616,8 +614,8 @@ submit_done(struct rtc_daemon *d, struct dtask *t)
 	}
 	if (dr != NULL)
 		d_engine_check_run(d, dr);
-	cancel_flush(d, be);
-	arm_poll(d, be);
+	d_cancel_flush(d, be);
+	d_arm_poll(d, be);
 	d_engine_schedule(d, be);
 }
 
@@ -663,12 +661,12 @@ d_engine_schedule(struct rtc_daemon *d, struct dbackend *be)
 	if (k > D_SUBMIT_BATCH)
 		k = D_SUBMIT_BATCH;
 	t = calloc(1, sizeof(*t));
-	if (t == NULL || (t->run = run_dup(dr->run)) == NULL) {
+	if (t == NULL || (t->run = d_run_dup(dr->run)) == NULL) {
 		free(t);
 		free(jobs);
 		return;
 	}
-	if (begin(d) != RTC_OK) {
+	if (d_begin(d) != RTC_OK) {
 		d_task_free(t);
 		free(jobs);
 		return;
@@ -688,7 +686,7 @@ d_engine_schedule(struct rtc_daemon *d, struct dbackend *be)
 		j->cancel_sent = 0;
 		snprintf(j->reason, sizeof(j->reason), "submitted (attempt %d of "
 		    "%d)", j->attempts, j->attempt_limit);
-		job_put(d, j);
+		d_job_put(d, j);
 		memset(&a, 0, sizeof(a));
 		snprintf(a.run, sizeof(a.run), "%s", j->run);
 		a.idx = j->idx;
@@ -701,7 +699,7 @@ d_engine_schedule(struct rtc_daemon *d, struct dbackend *be)
 		(void)rtc_store_attempt_put(d->store, &a, NULL);
 	}
 	(void)rtc_store_run_update(d->store, dr->run, NULL);
-	commit(d);
+	d_commit(d);
 	t->kind = T_SUBMIT;
 	t->work = submit_work;
 	t->done = submit_done;
@@ -714,690 +712,10 @@ d_engine_schedule(struct rtc_daemon *d, struct dbackend *be)
 	d_task_start(d, t);
 }
 
-/* ---- planning (T_PLAN) ---- */
-
-/* The short name and version of an app: "nipreps/fmriprep:23.1" gives
- * "fmriprep" and "23.1"; "/opt/app/run.sh" gives "run.sh". */
-static void
-app_name(const char *app, const char *runtime, char *name, size_t nsz,
-    char *ver, size_t vsz)
-{
-	const char *base = strrchr(app, '/'), *at, *colon;
-	size_t n;
-
-	base = base ? base + 1 : app;
-	ver[0] = '\0';
-	if (strcmp(runtime, "none") == 0) {
-		snprintf(name, nsz, "%s", base);
-		return;
-	}
-	if (strncmp(app, "docker://", 9) == 0 && strrchr(app + 9, '/') == NULL)
-		base = app + 9;
-	at = strchr(base, '@');
-	colon = strchr(base, ':');
-	n = strlen(base);
-	if (at != NULL && (size_t)(at - base) < n)
-		n = (size_t)(at - base);
-	if (colon != NULL && (size_t)(colon - base) < n) {
-		n = (size_t)(colon - base);
-		snprintf(ver, vsz, "%.*s", at && at > colon ?
-		    (int)(at - colon - 1) : (int)strlen(colon + 1), colon + 1);
-	}
-	if (n >= 4 && strcmp(base + n - 4, ".sif") == 0)
-		n -= 4;
-	snprintf(name, nsz, "%.*s", (int)n, base);
-	if (name[0] == '\0')
-		snprintf(name, nsz, "app");
-}
-
-/* The digest of the app: sha256 of a host command or .sif file, or what
- * the container runtime says of the image. NULL when unknown. */
-static char *
-app_digest(struct rtc_daemon *d, const char *app, const char *runtime)
-{
-	char hex[RTC_SHA256_HEX_LEN + 1];
-	struct rtc_buf out;
-	const char *argv[8];
-	char *res = NULL;
-	int status = 0;
-
-	if (strcmp(runtime, "none") == 0 || (app[0] == '/' &&
-	    rtc_fs_is_file(app))) {
-		if (rtc_hash_file_hex(RTC_HASH_SHA256, app, hex, NULL, NULL) !=
-		    RTC_OK)
-			return NULL;
-		return fmt("sha256:%s", hex);
-	}
-	if (strcmp(runtime, "podman") == 0 || strcmp(runtime, "docker") == 0) {
-		argv[0] = runtime;
-		argv[1] = "image";
-		argv[2] = "inspect";
-		argv[3] = "--format";
-		argv[4] = strcmp(runtime, "podman") == 0 ? "{{.Digest}}" :
-		    "{{.Id}}";
-		argv[5] = app;
-		argv[6] = NULL;
-		rtc_buf_init(&out, 4096);
-		if (rtc_process_run(argv, NULL, NULL, &out, NULL, 30000, &status,
-		    NULL) == RTC_OK && rtc_process_exit_status(status) == 0 &&
-		    out.len > 7 && strncmp(out.data, "sha256:", 7) == 0) {
-			out.data[strcspn(out.data, "\n")] = '\0';
-			res = strdup(out.data);
-		} else {
-			rtc_log(d->ctx, WARN, "no digest for image %s: it is not on "
-			    "this host (yet)", app);
-		}
-		rtc_buf_free(&out);
-	}
-	return res;
-}
-
-void
-d_engine_plan_work(struct dtask *t)
-{
-	struct rtc_daemon *d = t->d;
-	struct rtc_bids_layout *layout = NULL;
-	struct rtc_plan_opts po;
-	struct rtc_derivatives_info info;
-	const char **labels = NULL, **req = NULL;
-	const char *runtime, *out;
-	char name[256], ver[128];
-	int r;
-
-	memset(&po, 0, sizeof(po));
-	runtime = json_string_value(json_object_get(t->args, "runtime"));
-	r = rtc_plan_dataset_local(json_string_value(json_object_get(t->args,
-	    "dataset")), &t->dataset, &t->cause);
-	if (r == RTC_OK)
-		r = rtc_bids_layout_scan(t->dataset, &layout, &t->cause);
-	if (r != RTC_OK)
-		goto out;
-	labels = json_strv(json_object_get(t->args, "labels"), &po.nlabels);
-	req = json_strv(json_object_get(t->args, "required"), &po.nrequired);
-	if (labels == NULL || req == NULL) {
-		rtc_bids_layout_free(layout);
-		r = RTC_ERR_NOMEM;
-		goto out;
-	}
-	po.labels = labels;
-	po.required = req;
-	po.per_session = json_is_true(json_object_get(t->args, "per_session"));
-	po.cpus = (int)spec_int(t->args, "cpus", 1);
-	po.mem_mb = spec_int(t->args, "mem_mb", 4096);
-	po.time_min = spec_int(t->args, "time_min", 1440);
-	r = rtc_plan_make(layout, &po, &t->plan, &t->cause);
-	if (r != RTC_OK)
-		goto out;
-	t->app = strdup(json_string_value(json_object_get(t->args, "app")));
-	if (t->app == NULL) {
-		r = RTC_ERR_NOMEM;
-		goto out;
-	}
-	if (strcmp(runtime, "none") == 0 && (t->app[0] != '/' ||
-	    access(t->app, X_OK) != 0)) {
-		rtc_cause_set(&t->cause, "%s: not an executable file: with "
-		    "--runtime none, --app names a command on this machine",
-		    t->app);
-		r = RTC_ERR_NOT_FOUND;
-		goto out;
-	}
-	t->digest = app_digest(d, t->app, runtime);
-	app_name(t->app, runtime, name, sizeof(name), ver, sizeof(ver));
-	out = json_string_value(json_object_get(t->args, "output"));
-	t->output = out != NULL ? strdup(out) :
-	    fmt("%s/derivatives/%s", t->dataset, name);
-	if (t->output == NULL) {
-		r = RTC_ERR_NOMEM;
-		goto out;
-	}
-	memset(&info, 0, sizeof(info));
-	info.app = t->app;
-	info.app_name = name;
-	info.app_version = ver[0] ? ver : NULL;
-	info.runtime = runtime;
-	info.digest = t->digest;
-	info.source_dir = t->dataset;
-	info.source_name = t->plan->layout->name;
-	info.source_doi = t->plan->layout->doi;
-	info.rtc_version = d->o->version;
-	info.run_id = "";
-	r = rtc_derivatives_init(t->output, &info, &t->cause);
-	if (r == RTC_OK) {
-		char *logs = fmt("%s/logs", t->output);
-
-		r = logs ? rtc_fs_mkdir_p(logs, 0777, &t->cause) : RTC_ERR_NOMEM;
-		free(logs);
-	}
-	if (r == RTC_OK) {
-		/* realpath, now that it exists */
-		char real[PATH_MAX];
-
-		if (realpath(t->output, real) != NULL) {
-			free(t->output);
-			t->output = strdup(real);
-		}
-		if (t->output == NULL)
-			r = RTC_ERR_NOMEM;
-	}
-	if (r == RTC_OK)
-		json_object_set_new(t->args, "app_name", json_string(name));
-out:
-	t->err = r;
-	free(labels);
-	free(req);
-}
-
-void
-d_engine_submit_planned(struct rtc_daemon *d, struct dtask *t)
-{
-	struct rtc_plan *p = t->plan;
-	struct rtc_run *run = NULL;
-	struct drun *dr;
-	json_t *spec = NULL, *skipped, *extra;
-	size_t i;
-	char *cause = NULL;
-	int r;
-
-	if (t->err != RTC_OK) {
-		json_t *e = rtc_proto_reply_error(t->err, t->cause);
-
-		d_conn_reply(d, t->conn, e);
-		return;
-	}
-	if (p->njobs == 0) {
-		char msg[1024];
-
-		snprintf(msg, sizeof(msg), "nothing to submit: %zu participant%s "
-		    "skipped%s%s%s (see rtc submit --dry-run)", p->nskipped,
-		    p->nskipped == 1 ? "" : "s", p->nskipped ? ", e.g. sub-" : "",
-		    p->nskipped ? p->skipped[0].participant : "",
-		    p->nskipped ? ": " : "");
-		if (p->nskipped)
-			strncat(msg, p->skipped[0].reason,
-			    sizeof(msg) - strlen(msg) - 1);
-		d_conn_reply(d, t->conn, rtc_proto_reply_error(RTC_ERR_NOT_FOUND,
-		    msg));
-		return;
-	}
-	spec = json_deep_copy(t->args);
-	skipped = json_object_get(rtc_plan_to_json(p, 0), "skipped");
-	{
-		json_t *pj = rtc_plan_to_json(p, 0);
-
-		skipped = pj ? json_incref(json_object_get(pj, "skipped")) : NULL;
-		json_decref(pj);
-	}
-	run = calloc(1, sizeof(*run));
-	if (spec == NULL || skipped == NULL || run == NULL)
-		goto nomem;
-	json_object_set(spec, "skipped", skipped);
-	if (t->digest != NULL)
-		json_object_set_new(spec, "digest", json_string(t->digest));
-	json_object_del(spec, "wait");
-	run->created = rtc_clock_wall();
-	run->dataset = strdup(t->dataset);
-	run->output = strdup(t->output);
-	run->app = strdup(t->app);
-	run->runtime = strdup(json_string_value(json_object_get(spec, "runtime")));
-	run->backend = strdup(json_string_value(json_object_get(spec, "backend")));
-	run->spec = spec;
-	spec = NULL;
-	if (run->dataset == NULL || run->output == NULL || run->app == NULL ||
-	    run->runtime == NULL || run->backend == NULL)
-		goto nomem;
-	if ((r = rtc_store_begin(d->store, &cause)) != RTC_OK)
-		goto fail;
-	r = rtc_store_run_add(d->store, run, &cause);
-	for (i = 0; i < p->njobs && r == RTC_OK; i++) {
-		struct rtc_job j;
-
-		memset(&j, 0, sizeof(j));
-		snprintf(j.run, sizeof(j.run), "%s", run->id);
-		j.idx = (int)i;
-		snprintf(j.participant, sizeof(j.participant), "%s",
-		    p->jobs[i].participant);
-		snprintf(j.session, sizeof(j.session), "%s", p->jobs[i].session);
-		j.state = RTC_JOB_QUEUED;
-		j.attempt_limit = (int)spec_int(run->spec, "max_attempts", 3);
-		j.cpus = p->cpus;
-		j.mem_mb = p->mem_mb;
-		j.time_min = p->time_min;
-		j.exit_code = -1;
-		snprintf(j.reason, sizeof(j.reason), "waiting to be submitted");
-		j.ninputs = (int)p->jobs[i].ninputs;
-		j.bytes = p->jobs[i].bytes;
-		j.updated = run->created;
-		r = rtc_store_job_add(d->store, &j, &cause);
-	}
-	if (r == RTC_OK) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "created: %zu job%s, %zu skipped; %s "
-		    "on %s, output %s", p->njobs, p->njobs == 1 ? "" : "s",
-		    p->nskipped, run->app, run->backend, run->output);
-		r = rtc_store_event_add(d->store, run->id, -1, msg, &cause);
-	}
-	for (i = 0; i < p->nskipped && r == RTC_OK; i++) {
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "skipped sub-%s%s%s: %s",
-		    p->skipped[i].participant, p->skipped[i].session[0] ?
-		    "_ses-" : "", p->skipped[i].session, p->skipped[i].reason);
-		r = rtc_store_event_add(d->store, run->id, -1, msg, &cause);
-	}
-	if (r != RTC_OK) {
-		rtc_store_rollback(d->store);
-		goto fail;
-	}
-	if ((r = rtc_store_commit(d->store, &cause)) != RTC_OK) {
-		rtc_store_rollback(d->store);
-		goto fail;
-	}
-	rtc_log(d->ctx, INFO, "run %s: %zu jobs of %s with %s on %s", run->id,
-	    p->njobs, run->dataset, run->app, run->backend);
-	dr = run_add(d, run);
-	if (dr == NULL) {
-		rtc_run_free(run);
-		run = NULL;
-		goto nomem;
-	}
-	extra = json_pack("{s:s,s:I,s:O,s:s}", "run", run->id,
-	    "njobs", (json_int_t)p->njobs, "skipped", skipped,
-	    "output", run->output);
-	json_decref(skipped);
-	{
-		struct dwait *w = calloc(1, sizeof(*w));
-
-		if (w == NULL) {
-			json_decref(extra);
-			return;
-		}
-		w->kind = W_SUBMIT;
-		snprintf(w->run, sizeof(w->run), "%s", run->id);
-		w->conn = t->conn;
-		w->extra = extra;
-		w->next = d->waits;
-		d->waits = w;
-	}
-	if (dr->be != NULL)
-		d_engine_schedule(d, dr->be);
-	return;
-nomem:
-	r = RTC_ERR_NOMEM;
-fail:
-	d_conn_reply(d, t->conn, rtc_proto_reply_error(r, cause));
-	free(cause);
-	json_decref(spec);
-	json_decref(skipped);
-	rtc_run_free(run);
-}
-
-/* ---- polling ---- */
-
-/* Read a job script's status file: "CODE [STATE]". RET: 0 when read. */
-static int
-read_rc(const char *path, int *code, char *word, size_t wsz)
-{
-	char *text = NULL, *end;
-	size_t len;
-	long v;
-
-	if (rtc_fs_read_file(path, 256, &text, &len, NULL) != RTC_OK)
-		return -1;
-	errno = 0;
-	v = strtol(text, &end, 10);
-	if (end == text || errno != 0 || v < 0 || v > 255) {
-		free(text);
-		return -1;
-	}
-	*code = (int)v;
-	while (*end == ' ')
-		end++;
-	snprintf(word, wsz, "%.*s", (int)strcspn(end, " \n"), end);
-	free(text);
-	return 0;
-}
-
-static void
-poll_work(struct dtask *t)
-{
-	size_t i;
-
-	t->err = t->be->ops->poll(t->be->state, t->queries, t->njobs, &t->cause);
-	if (t->err != RTC_OK)
-		return;
-	for (i = 0; i < t->njobs; i++) {
-		struct rtc_backend_query *q = &t->queries[i];
-		char word[32];
-		int code;
-
-		if (read_rc(q->rc_file, &code, word, sizeof(word)) != 0)
-			continue;
-		/* the script's own record of the app's exit */
-		if (q->state == RTC_SCHED_PENDING || q->state == RTC_SCHED_RUNNING)
-			continue;   /* still finishing: ask again next time */
-		q->exit_code = code;
-		if (strcmp(word, "TIMEOUT") == 0)
-			q->state = RTC_SCHED_TIMEOUT;
-		else if (q->state == RTC_SCHED_UNKNOWN || q->state == RTC_SCHED_LOST)
-			q->state = code == 0 ? RTC_SCHED_COMPLETED : RTC_SCHED_FAILED;
-		else if (q->state == RTC_SCHED_COMPLETED && code != 0)
-			q->state = RTC_SCHED_FAILED;
-	}
-}
-
-static void collect_start(struct rtc_daemon *d, struct drun *dr,
-    const struct rtc_job *j);
-
-static void
-poll_apply(struct rtc_daemon *d, struct dtask *t, struct drun ***touched,
-    size_t *ntouched)
-{
-	size_t i, k;
-
-	for (i = 0; i < t->njobs; i++) {
-		struct rtc_backend_query *q = &t->queries[i];
-		struct rtc_job j;
-		struct rtc_job_outcome o;
-		const char *sname = rtc_sched_state_name(q->state);
-		struct drun *dr = d_run_find(d, t->jobs[i].run);
-		int dirty = 0;
-
-		if (dr == NULL || rtc_store_job_get(d->store, t->jobs[i].run,
-		    t->jobs[i].idx, &j, NULL) != RTC_OK)
-			continue;
-		if ((j.state != RTC_JOB_SUBMITTED && j.state != RTC_JOB_RUNNING) ||
-		    j.attempts != t->jobs[i].attempts)
-			continue;   /* it moved on while we asked */
-		if (j.backend_id[0] == '\0' && q->backend_id[0] != '\0') {
-			snprintf(j.backend_id, sizeof(j.backend_id), "%s",
-			    q->backend_id);
-			attempt_set_id(d, &j);
-			event(d, j.run, j.idx, "found attempt %d as %s", j.attempts,
-			    j.backend_id);
-			dirty = 1;
-		}
-		if (j.backend_id[0] == '\0' && (q->state == RTC_SCHED_LOST ||
-		    q->state == RTC_SCHED_UNKNOWN)) {
-			/* the submission never reached the scheduler */
-			j.state = RTC_JOB_QUEUED;
-			j.attempts--;
-			snprintf(j.reason, sizeof(j.reason), "its submission did not "
-			    "reach the scheduler: submitting again");
-			event(d, j.run, j.idx, "%s", j.reason);
-			job_put(d, &j);
-			goto touched;
-		}
-		if (q->state != RTC_SCHED_UNKNOWN && strcmp(j.sched_state,
-		    sname) != 0) {
-			snprintf(j.sched_state, sizeof(j.sched_state), "%s", sname);
-			dirty = 1;
-		}
-		rtc_job_judge(&j, q->state, q->exit_code, &d->limits, &o);
-		switch (o.verdict) {
-		case RTC_VERDICT_WAIT:
-			if (dirty)
-				job_put(d, &j);
-			continue;
-		case RTC_VERDICT_RUNNING:
-			if (j.state == RTC_JOB_SUBMITTED) {
-				j.state = RTC_JOB_RUNNING;
-				snprintf(j.reason, sizeof(j.reason), "running (attempt %d "
-				    "of %d)", j.attempts, j.attempt_limit);
-				event(d, j.run, j.idx, "running: attempt %d (%s)",
-				    j.attempts, j.backend_id);
-				dirty = 1;
-			}
-			if (dirty)
-				job_put(d, &j);
-			continue;
-		case RTC_VERDICT_COLLECT:
-			j.state = RTC_JOB_COLLECTING;
-			j.exit_code = 0;
-			snprintf(j.reason, sizeof(j.reason), "exit 0: collecting "
-			    "outputs");
-			attempt_end(d, &j, sname, 0, "exit 0");
-			event(d, j.run, j.idx, "attempt %d ended with exit 0; "
-			    "collecting outputs", j.attempts);
-			job_put(d, &j);
-			break;
-		case RTC_VERDICT_RETRY:
-			attempt_end(d, &j, sname, q->exit_code, o.reason);
-			j.state = RTC_JOB_QUEUED;
-			j.exit_code = q->exit_code;
-			j.mem_mb = o.mem_mb;
-			j.time_min = o.time_min;
-			j.backend_id[0] = '\0';
-			snprintf(j.reason, sizeof(j.reason), "%s", o.reason);
-			event(d, j.run, j.idx, "attempt %d: %s", j.attempts, o.reason);
-			job_put(d, &j);
-			break;
-		case RTC_VERDICT_FAIL:
-			attempt_end(d, &j, sname, q->exit_code, o.reason);
-			j.state = RTC_JOB_FAILED;
-			j.exit_code = q->exit_code;
-			snprintf(j.reason, sizeof(j.reason), "%s", o.reason);
-			event(d, j.run, j.idx, "attempt %d failed: %s", j.attempts,
-			    o.reason);
-			job_put(d, &j);
-			break;
-		}
-touched:
-		for (k = 0; k < *ntouched; k++)
-			if ((*touched)[k] == dr)
-				break;
-		if (k == *ntouched) {
-			struct drun **nv = realloc(*touched, (k + 1) * sizeof(*nv));
-
-			if (nv != NULL) {
-				*touched = nv;
-				nv[(*ntouched)++] = dr;
-			}
-		}
-	}
-}
-
-static void
-poll_done(struct rtc_daemon *d, struct dtask *t)
-{
-	struct dbackend *be = t->be;
-	struct drun **touched = NULL;
-	size_t ntouched = 0, i;
-
-	be->busy = 0;
-	if (t->err != RTC_OK) {
-		rtc_log(d->ctx, WARN, "%s: cannot poll: %s", be->ops->name,
-		    t->cause ? t->cause : rtc_strerror(t->err));
-	} else if (begin(d) == RTC_OK) {
-		poll_apply(d, t, &touched, &ntouched);
-		commit(d);
-		/* collect after the transitions are stored */
-		for (i = 0; i < t->njobs; i++) {
-			struct rtc_job j;
-			struct drun *dr = d_run_find(d, t->jobs[i].run);
-
-			if (dr != NULL && rtc_store_job_get(d->store, t->jobs[i].run,
-			    t->jobs[i].idx, &j, NULL) == RTC_OK &&
-			    j.state == RTC_JOB_COLLECTING &&
-			    j.attempts == t->jobs[i].attempts &&
-			    t->jobs[i].state != RTC_JOB_COLLECTING)
-				collect_start(d, dr, &j);
-		}
-		for (i = 0; i < ntouched; i++)
-			d_engine_check_run(d, touched[i]);
-	}
-	free(touched);
-	be->next_poll = 0;
-	cancel_flush(d, be);
-	arm_poll(d, be);
-	d_engine_schedule(d, be);
-}
-
-/* Build a poll task over jobs (taken). */
-static struct dtask *
-poll_task(struct rtc_daemon *d, struct dbackend *be, struct rtc_job *jobs,
-    size_t n)
-{
-	struct dtask *t = calloc(1, sizeof(*t));
-	size_t i;
-
-	if (t == NULL) {
-		free(jobs);
-		return NULL;
-	}
-	t->kind = T_POLL;
-	t->work = poll_work;
-	t->done = poll_done;
-	t->be = be;
-	t->d = d;
-	t->jobs = jobs;
-	t->njobs = n;
-	t->queries = calloc(n ? n : 1, sizeof(*t->queries));
-	if (t->queries == NULL)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		struct drun *dr = d_run_find(d, jobs[i].run);
-		char *rc = NULL, *pid = NULL;
-
-		if (dr == NULL || d_job_paths(d, dr->run, &jobs[i],
-		    jobs[i].attempts, NULL, NULL, &rc, &pid, NULL, NULL) != RTC_OK)
-			goto fail;
-		if (d_strvec_add(&t->strings, &t->nstrings, rc) != RTC_OK ||
-		    d_strvec_add(&t->strings, &t->nstrings, pid) != RTC_OK) {
-			free(rc);
-			free(pid);
-			goto fail;
-		}
-		free(rc);
-		free(pid);
-		/* the token is in jobs[i], which the task keeps */
-		t->queries[i].idx = jobs[i].idx;
-		t->queries[i].token = jobs[i].token;
-		snprintf(t->queries[i].backend_id, sizeof(t->queries[i].backend_id),
-		    "%s", jobs[i].backend_id);
-		t->queries[i].exit_code = -1;
-	}
-	for (i = 0; i < n; i++) {
-		t->queries[i].rc_file = t->strings[2 * i];
-		t->queries[i].pid_file = t->strings[2 * i + 1];
-	}
-	return t;
-fail:
-	d_task_free(t);
-	return NULL;
-}
-
-static void
-poll_start(struct rtc_daemon *d, struct dbackend *be)
-{
-	struct rtc_job *jobs;
-	struct dtask *t;
-	size_t n = 0;
-
-	if (d->stopping || be->busy)
-		return;
-	be->next_poll = 0;
-	jobs = backend_jobs(d, be, RTC_JOB_MASK(RTC_JOB_SUBMITTED) |
-	    RTC_JOB_MASK(RTC_JOB_RUNNING), &n);
-	if (n == 0) {
-		free(jobs);
-		return;
-	}
-	t = poll_task(d, be, jobs, n);
-	if (t == NULL)
-		return;
-	be->busy = 1;
-	d_task_start(d, t);
-}
-
-/* ---- collecting ---- */
-
-static void
-collect_work(struct dtask *t)
-{
-	struct rtc_daemon *d = t->d;
-	struct rtc_derivatives_result res;
-	char *stage = NULL, *manifest = NULL;
-	int r;
-
-	r = d_job_paths(d, t->run, &t->job, t->job.attempts, &stage, NULL, NULL,
-	    NULL, NULL, &manifest);
-	if (r == RTC_OK && t->be != NULL && t->be->ops->collect != NULL) {
-		struct rtc_backend_task bt;
-
-		memset(&bt, 0, sizeof(bt));
-		bt.idx = t->job.idx;
-		bt.stage_dir = stage;
-		snprintf(bt.backend_id, sizeof(bt.backend_id), "%s",
-		    t->job.backend_id);
-		r = t->be->ops->collect(t->be->state, &bt, &t->cause);
-	}
-	if (r == RTC_OK)
-		r = rtc_derivatives_collect(stage, t->run->output,
-		    t->job.participant, manifest, &res, &t->cause);
-	if (r == RTC_OK) {
-		t->nfiles = res.nfiles;
-		t->bytes = res.bytes;
-	}
-	t->err = r;
-	free(stage);
-	free(manifest);
-}
-
-static void
-collect_done(struct rtc_daemon *d, struct dtask *t)
-{
-	struct drun *dr = d_run_find(d, t->run->id);
-	struct rtc_job j;
-	char hb[32];
-
-	if (dr == NULL || rtc_store_job_get(d->store, t->job.run, t->job.idx, &j,
-	    NULL) != RTC_OK || j.state != RTC_JOB_COLLECTING ||
-	    j.attempts != t->job.attempts)
-		return;
-	if (t->err == RTC_OK) {
-		j.state = RTC_JOB_DONE;
-		snprintf(j.reason, sizeof(j.reason), "%zu output file%s (%s) "
-		    "merged; manifest written", t->nfiles, t->nfiles == 1 ? "" : "s",
-		    rtc_fs_human_bytes((double)t->bytes, hb, sizeof(hb)));
-		event(d, j.run, j.idx, "done: %s", j.reason);
-	} else {
-		j.state = RTC_JOB_FAILED;
-		if (t->err == RTC_ERR_NOT_FOUND)
-			snprintf(j.reason, sizeof(j.reason), "%s", t->cause ?
-			    t->cause : "no outputs");
-		else
-			snprintf(j.reason, sizeof(j.reason), "collecting outputs "
-			    "failed: %s", t->cause ? t->cause : rtc_strerror(t->err));
-		event(d, j.run, j.idx, "failed: %s", j.reason);
-	}
-	job_put(d, &j);
-	d_engine_check_run(d, dr);
-}
-
-static void
-collect_start(struct rtc_daemon *d, struct drun *dr, const struct rtc_job *j)
-{
-	struct dtask *t = calloc(1, sizeof(*t));
-
-	if (t == NULL || (t->run = run_dup(dr->run)) == NULL) {
-		free(t);
-		rtc_log(d->ctx, ERROR, "out of memory: %s[%d] stays collecting",
-		    j->run, j->idx);
-		return;
-	}
-	t->kind = T_COLLECT;
-	t->work = collect_work;
-	t->done = collect_done;
-	t->be = dr->be;
-	t->job = *j;
-	d_task_start(d, t);
-}
-
 /* ---- cancelling ---- */
 
-static void
-cancel_work(struct dtask *t)
+void
+d_cancel_work(struct dtask *t)
 {
 	t->err = t->be->ops->cancel(t->be->state, (const char *const *)t->ids,
 	    t->nids, &t->cause);
@@ -1414,8 +732,8 @@ in_ids(char **ids, size_t n, const char *id)
 	return 0;
 }
 
-static void
-cancel_done(struct rtc_daemon *d, struct dtask *t)
+void
+d_cancel_done(struct rtc_daemon *d, struct dtask *t)
 {
 	struct dbackend *be = t->be;
 	struct drun *dr;
@@ -1435,7 +753,7 @@ cancel_done(struct rtc_daemon *d, struct dtask *t)
 				    t->cause);
 		return;
 	}
-	if (begin(d) != RTC_OK)
+	if (d_begin(d) != RTC_OK)
 		return;
 	for (dr = d->runs; dr != NULL; dr = dr->next) {
 		struct rtc_job *jobs = NULL;
@@ -1450,20 +768,20 @@ cancel_done(struct rtc_daemon *d, struct dtask *t)
 			if (!jobs[i].cancel_sent && jobs[i].backend_id[0] != '\0' &&
 			    in_ids(t->ids, t->nids, jobs[i].backend_id)) {
 				jobs[i].cancel_sent = 1;
-				job_put(d, &jobs[i]);
+				d_job_put(d, &jobs[i]);
 			}
 		free(jobs);
 	}
-	commit(d);
+	d_commit(d);
 	for (dr = d->runs; dr != NULL; dr = dr->next)
 		if (dr->be == be)
 			d_engine_check_run(d, dr);
-	cancel_flush(d, be);
+	d_cancel_flush(d, be);
 	d_engine_schedule(d, be);
 }
 
-static void
-cancel_flush(struct rtc_daemon *d, struct dbackend *be)
+void
+d_cancel_flush(struct rtc_daemon *d, struct dbackend *be)
 {
 	struct dtask *t;
 
@@ -1473,8 +791,8 @@ cancel_flush(struct rtc_daemon *d, struct dbackend *be)
 	if (t == NULL)
 		return;
 	t->kind = T_CANCEL;
-	t->work = cancel_work;
-	t->done = cancel_done;
+	t->work = d_cancel_work;
+	t->done = d_cancel_done;
 	t->be = be;
 	t->ids = be->cancel_ids;
 	t->nids = be->ncancel;
@@ -1506,17 +824,17 @@ d_engine_cancel(struct rtc_daemon *d, struct drun *dr, size_t *ncancelled,
 		struct rtc_job *j = &jobs[i];
 
 		if (j->state != RTC_JOB_QUEUED)
-			attempt_end(d, j, "CANCELLED", -1, "cancelled (rtc cancel)");
+			d_attempt_end(d, j, "CANCELLED", -1, "cancelled (rtc cancel)");
 		j->state = RTC_JOB_CANCELLED;
 		j->cancel_sent = j->backend_id[0] == '\0';
 		snprintf(j->reason, sizeof(j->reason), "cancelled (rtc cancel)");
-		job_put(d, j);
+		d_job_put(d, j);
 		if (j->backend_id[0] != '\0' && dr->be != NULL)
 			(void)d_strvec_add(&dr->be->cancel_ids, &dr->be->ncancel,
 			    j->backend_id);
 		c++;
 	}
-	event(d, dr->run->id, -1, "cancel: %zu unfinished job%s cancelled", c,
+	d_event(d, dr->run->id, -1, "cancel: %zu unfinished job%s cancelled", c,
 	    c == 1 ? "" : "s");
 	(void)rtc_store_run_update(d->store, dr->run, NULL);
 	r = rtc_store_commit(d->store, cause);
@@ -1526,7 +844,7 @@ d_engine_cancel(struct rtc_daemon *d, struct drun *dr, size_t *ncancelled,
 		return r;
 	}
 	if (dr->be != NULL)
-		cancel_flush(d, dr->be);
+		d_cancel_flush(d, dr->be);
 	*ncancelled = c;
 	return RTC_OK;
 }
@@ -1540,7 +858,7 @@ d_engine_resubmit(struct rtc_daemon *d, struct drun *dr, int failed_only,
 	struct rtc_job *jobs = NULL;
 	unsigned mask = RTC_JOB_MASK(RTC_JOB_FAILED);
 	size_t n = 0, i;
-	int r, more = (int)spec_int(dr->run->spec, "max_attempts", 3);
+	int r, more = (int)d_spec_int(dr->run->spec, "max_attempts", 3);
 
 	if (!failed_only)
 		mask |= RTC_JOB_MASK(RTC_JOB_CANCELLED);
@@ -1564,12 +882,12 @@ d_engine_resubmit(struct rtc_daemon *d, struct drun *dr, int failed_only,
 		j->backend_id[0] = '\0';
 		j->cancel_sent = 0;
 		snprintf(j->reason, sizeof(j->reason), "resubmitted");
-		job_put(d, j);
+		d_job_put(d, j);
 	}
 	dr->run->cancelled = 0;
 	dr->run->finished = 0;
 	dr->finished = 0;
-	event(d, dr->run->id, -1, "resubmit: %zu job%s queued again", n,
+	d_event(d, dr->run->id, -1, "resubmit: %zu job%s queued again", n,
 	    n == 1 ? "" : "s");
 	(void)rtc_store_run_update(d->store, dr->run, NULL);
 	r = rtc_store_commit(d->store, cause);
@@ -1638,7 +956,7 @@ d_engine_check_run(struct rtc_daemon *d, struct drun *dr)
 	dr->finished = 1;
 	dr->run->finished = rtc_clock_wall();
 	(void)rtc_store_run_update(d->store, dr->run, NULL);
-	event(d, dr->run->id, -1, "finished (%s): %zu done, %zu failed, %zu "
+	d_event(d, dr->run->id, -1, "finished (%s): %zu done, %zu failed, %zu "
 	    "cancelled", state, c[RTC_JOB_DONE], c[RTC_JOB_FAILED],
 	    c[RTC_JOB_CANCELLED]);
 	rtc_log(d->ctx, INFO, "run %s finished (%s): %zu done, %zu failed, %zu "
@@ -1689,25 +1007,25 @@ d_engine_reconcile(struct rtc_daemon *d, char **cause)
 				be->cancel_ids = NULL;
 				be->ncancel = 0;
 				be->busy = 1;
-				cancel_work(t);
-				cancel_done(d, t);
+				d_cancel_work(t);
+				d_cancel_done(d, t);
 				d_task_free(t);
 			}
 		}
 		/* collects the last daemon did not finish (listed before the
 		 * poll below, which may start collects of its own) */
-		cj = backend_jobs(d, be, RTC_JOB_MASK(RTC_JOB_COLLECTING), &nc);
+		cj = d_backend_jobs(d, be, RTC_JOB_MASK(RTC_JOB_COLLECTING), &nc);
 		/* what the scheduler says of every submitted job, now */
-		jobs = backend_jobs(d, be, RTC_JOB_MASK(RTC_JOB_SUBMITTED) |
+		jobs = d_backend_jobs(d, be, RTC_JOB_MASK(RTC_JOB_SUBMITTED) |
 		    RTC_JOB_MASK(RTC_JOB_RUNNING), &n);
 		if (n > 0) {
 			rtc_log(d->ctx, INFO, "reconciling %zu unfinished job%s with "
 			    "%s", n, n == 1 ? "" : "s", be->ops->name);
-			t = poll_task(d, be, jobs, n);
+			t = d_poll_task(d, be, jobs, n);
 			if (t != NULL) {
 				be->busy = 1;
-				poll_work(t);
-				poll_done(d, t);
+				d_poll_work(t);
+				d_poll_done(d, t);
 				d_task_free(t);
 			}
 		} else {
@@ -1717,7 +1035,7 @@ d_engine_reconcile(struct rtc_daemon *d, char **cause)
 			struct drun *r = d_run_find(d, cj[k].run);
 
 			if (r != NULL)
-				collect_start(d, r, &cj[k]);
+				d_collect_start(d, r, &cj[k]);
 		}
 		free(cj);
 	}
@@ -1768,12 +1086,12 @@ d_engine_tick(struct rtc_daemon *d)
 		if (be->ncancel > 0) {
 			if (be->retry_at == 0 || now >= be->retry_at) {
 				be->retry_at = 0;
-				cancel_flush(d, be);
+				d_cancel_flush(d, be);
 			}
 			continue;
 		}
 		if (be->next_poll != 0 && now >= be->next_poll) {
-			poll_start(d, be);
+			d_poll_start(d, be);
 			continue;
 		}
 		if (be->retry_at != 0 && now >= be->retry_at) {
@@ -1782,7 +1100,7 @@ d_engine_tick(struct rtc_daemon *d)
 		}
 		if (kick) {
 			d_engine_schedule(d, be);
-			arm_poll(d, be);
+			d_arm_poll(d, be);
 		}
 	}
 }

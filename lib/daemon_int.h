@@ -150,6 +150,37 @@ void d_conn_reply(struct rtc_daemon *d, uint64_t id, json_t *reply);
 int d_strvec_add(char ***v, size_t *n, const char *s);
 void d_strvec_free(char **v, size_t n);
 
+/* daemon_engine.c: shared helpers of the engine's files */
+struct rtc_run *d_run_dup(const struct rtc_run *src);
+struct drun *d_run_add(struct rtc_daemon *d, struct rtc_run *run);
+char *d_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+void d_event(struct rtc_daemon *d, const char *run, int idx,
+    const char *f, ...) __attribute__((format(printf, 4, 5)));
+int d_job_put(struct rtc_daemon *d, struct rtc_job *j);
+void d_attempt_end(struct rtc_daemon *d, const struct rtc_job *j,
+    const char *sched, int exit_code, const char *outcome);
+void d_attempt_set_id(struct rtc_daemon *d, const struct rtc_job *j);
+int d_begin(struct rtc_daemon *d);
+void d_commit(struct rtc_daemon *d);
+struct rtc_job *d_backend_jobs(struct rtc_daemon *d, struct dbackend *be,
+    unsigned mask, size_t *n);
+void d_arm_poll(struct rtc_daemon *d, struct dbackend *be);
+const char **d_json_strv(json_t *a, size_t *n);
+long d_spec_int(json_t *spec, const char *key, long def);
+const char *d_spec_str(json_t *spec, const char *key, const char *def);
+void d_cancel_flush(struct rtc_daemon *d, struct dbackend *be);
+void d_cancel_work(struct dtask *t);
+void d_cancel_done(struct rtc_daemon *d, struct dtask *t);
+
+/* daemon_poll.c */
+void d_poll_work(struct dtask *t);
+void d_poll_done(struct rtc_daemon *d, struct dtask *t);
+struct dtask *d_poll_task(struct rtc_daemon *d, struct dbackend *be,
+    struct rtc_job *jobs, size_t n);
+void d_poll_start(struct rtc_daemon *d, struct dbackend *be);
+void d_collect_start(struct rtc_daemon *d, struct drun *dr,
+    const struct rtc_job *j);
+
 /* daemon_engine.c */
 int d_engine_load(struct rtc_daemon *d, char **cause);
 int d_engine_reconcile(struct rtc_daemon *d, char **cause);
@@ -165,6 +196,8 @@ int d_engine_resubmit(struct rtc_daemon *d, struct drun *dr, int failed_only,
     size_t *nrequeued, char **cause);
 void d_engine_check_run(struct rtc_daemon *d, struct drun *dr);
 void d_engine_free(struct rtc_daemon *d);
+
+/* daemon_plan.c */
 void d_engine_plan_work(struct dtask *t);
 const char *d_run_state(struct rtc_daemon *d, struct drun *dr,
     size_t counts[RTC_JOB__NSTATES]);

@@ -67,18 +67,20 @@ d_run_json(struct rtc_daemon *d, struct drun *dr, int with_jobs)
 {
 	size_t c[RTC_JOB__NSTATES], total = 0;
 	const char *state = d_run_state(d, dr, c);
-	json_t *o, *counts, *jobs;
+	json_t *o, *counts, *jobs, *skipped;
 	int i;
 
 	counts = json_object();
 	if (counts == NULL)
 		return NULL;
+	skipped = json_object_get(dr->run->spec, "skipped");
+	skipped = skipped != NULL ? json_incref(skipped) : json_array();
 	for (i = 0; i < RTC_JOB__NSTATES; i++) {
 		json_object_set_new(counts, rtc_job_state_name((enum rtc_job_state)i),
 		    json_integer((json_int_t)c[i]));
 		total += c[i];
 	}
-	o = json_pack("{s:s,s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:s?,s:I,s:o,s:O}",
+	o = json_pack("{s:s,s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:s?,s:I,s:o,s:o}",
 	    "id", dr->run->id,
 	    "state", state,
 	    "created", iso_or_null(dr->run->created),
@@ -91,8 +93,7 @@ d_run_json(struct rtc_daemon *d, struct drun *dr, int with_jobs)
 	    "digest", json_string_value(json_object_get(dr->run->spec, "digest")),
 	    "njobs", (json_int_t)total,
 	    "counts", counts,
-	    "skipped", json_object_get(dr->run->spec, "skipped") ?
-	    json_object_get(dr->run->spec, "skipped") : json_array());
+	    "skipped", skipped);
 	if (o == NULL || !with_jobs)
 		return o;
 	jobs = json_array();

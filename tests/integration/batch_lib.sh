@@ -77,3 +77,16 @@ need_podman() {
 		skip "podman or the test image is missing (run tests/setup/podman.sh install and start)"
 	fi
 }
+
+# On failure, show what rtcd knew: the runs' events and its log.
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -S "$RTC_STATE_DIR/rtcd.sock" ]; then
+		for r in $("$RTC_BIN" status 2>/dev/null | awk 'NR > 1 {print $1}'); do
+			echo "---- rtc logs $r" >&2
+			"$RTC_BIN" logs "$r" >&2 2>&1 || true
+		done
+	fi
+	[ ! -f "$RTC_STATE_DIR/rtcd.log" ] || { echo "---- rtcd.log" >&2; tail -n 40 "$RTC_STATE_DIR/rtcd.log" >&2; }
+	exit 1
+}

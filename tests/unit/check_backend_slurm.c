@@ -251,7 +251,7 @@ query(const char *id, int idx)
 
 START_TEST(test_poll_sacct_then_squeue)
 {
-	struct rtc_backend_query q[8];
+	struct rtc_backend_query q[9];
 	char *log, *p;
 	void *st = open_slurm(NULL);
 
@@ -262,7 +262,9 @@ START_TEST(test_poll_sacct_then_squeue)
 	    "200_3|CANCELLED by 0|0:9|rtc-r1.1-o0|None\n"
 	    "200_[4-5%2]|PENDING|0:0|rtc-r1.1-o0|JobArrayTaskLimit\n"
 	    "200_[6-9]|CANCELLED by 0|0:0|rtc-r1.1-o0|None\n"
-	    "200_1.batch|FAILED|16:0|batch|\n");
+	    "200_1.batch|FAILED|16:0|batch|\n"
+	    /* sacct's passing bare record of an array: not task 0 */
+	    "203|FAILED|75:0|allocation|None\n");
 	put_file(fake, "squeue.out", "201_0|RUNNING|-|rtc-r1.2-o0|None\n");
 	q[0] = query("200_0", 0);
 	q[1] = query("200_1", 1);
@@ -272,7 +274,8 @@ START_TEST(test_poll_sacct_then_squeue)
 	q[5] = query("200_7", 7);   /* only in the range record */
 	q[6] = query("201_0", 8);   /* sacct has not seen it yet */
 	q[7] = query("202_0", 9);   /* nobody knows it */
-	ck_assert_int_eq(ops->poll(st, q, 8, NULL), RTC_OK);
+	q[8] = query("203_0", 10);  /* only a bare record: not its state */
+	ck_assert_int_eq(ops->poll(st, q, 9, NULL), RTC_OK);
 	ck_assert_int_eq(q[0].state, RTC_SCHED_COMPLETED);
 	ck_assert_int_eq(q[0].exit_code, 0);
 	ck_assert_int_eq(q[1].state, RTC_SCHED_FAILED);
@@ -285,15 +288,16 @@ START_TEST(test_poll_sacct_then_squeue)
 	ck_assert_int_eq(q[5].state, RTC_SCHED_CANCELLED);
 	ck_assert_int_eq(q[6].state, RTC_SCHED_RUNNING);
 	ck_assert_int_eq(q[7].state, RTC_SCHED_LOST);
+	ck_assert_int_eq(q[8].state, RTC_SCHED_LOST);
 	/* one sacct over the arrays, then squeue for what it lacked */
 	log = read_all(p = fpath("sacct.log"));
 	free(p);
-	ck_assert_ptr_nonnull(strstr(log, "--jobs=200,201,202|"));
+	ck_assert_ptr_nonnull(strstr(log, "--jobs=200,201,202,203|"));
 	free(log);
 	log = read_all(p = fpath("squeue.log"));
 	free(p);
 	ck_assert_ptr_nonnull(strstr(log, "--states=all|"));
-	ck_assert_ptr_nonnull(strstr(log, "--jobs=200,201,202|"));
+	ck_assert_ptr_nonnull(strstr(log, "--jobs=200,201,202,203|"));
 	free(log);
 	ops->close(st);
 }
