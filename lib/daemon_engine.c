@@ -157,17 +157,33 @@ d_fmt(const char *f, ...)
 	return s;
 }
 
+void
+d_run_uid(struct rtc_daemon *d, const struct rtc_run *run, char *out,
+    size_t outsz)
+{
+	char text[4200], hex[RTC_SHA256_HEX_LEN + 1];
+
+	/* runs of two state directories may both be "r1": the uid tells
+	 * their work directories, stages and Slurm job names apart */
+	snprintf(text, sizeof(text), "%s|%s|%.6f", d->state_dir, run->id,
+	    run->created);
+	rtc_sha256_hex(text, strlen(text), hex);
+	snprintf(out, outsz, "%.8s", hex);
+}
+
 int
 d_job_paths(struct rtc_daemon *d, const struct rtc_run *run,
     const struct rtc_job *j, int attempt, char **stage, char **log,
     char **rc, char **pid, char **script, char **manifest)
 {
-	char key[2 * RTC_JOB_LABEL_MAX + 16];
+	char key[2 * RTC_JOB_LABEL_MAX + 16], uid[16];
 	char *v[6] = { NULL };
 	int i;
 
 	rtc_job_key(j, key, sizeof(key));
-	v[0] = d_fmt("%s/.rtc-stage/%s-%s-a%d", run->output, run->id, key, attempt);
+	d_run_uid(d, run, uid, sizeof(uid));
+	v[0] = d_fmt("%s/.rtc-stage/%s-%s-%s-a%d", run->output, run->id, uid, key,
+	    attempt);
 	v[1] = d_fmt("%s/logs/%s/attempt-%d.log", run->output, key, attempt);
 	v[2] = d_fmt("%s/%s/jobs/%d/a%d.rc", d->runs_dir, run->id, j->idx, attempt);
 	v[3] = d_fmt("%s/%s/jobs/%d/a%d.pid", d->runs_dir, run->id, j->idx, attempt);
@@ -425,6 +441,7 @@ submit_work(struct dtask *t)
 		struct rtc_backend_task *bt = &t->tasks[i];
 		char *stage = NULL, *log = NULL, *rc = NULL, *pid = NULL;
 		char *path = NULL, *jobdir = NULL, key[2 * RTC_JOB_LABEL_MAX + 16];
+		char work[3 * RTC_JOB_LABEL_MAX + 64];
 		struct rtc_jobscript js;
 
 		r = d_job_paths(d, t->run, j, j->attempts, &stage, &log, &rc, &pid,
@@ -458,6 +475,14 @@ submit_work(struct dtask *t)
 		js.nenv = nenv;
 		js.runtime_args = rt;
 		js.nruntime_args = nrt;
+		{
+			char uid[16];
+
+			d_run_uid(d, t->run, uid, sizeof(uid));
+			snprintf(work, sizeof(work), "rtc-%s-%s-%s-a%d", t->run->id,
+			    uid, key, j->attempts);
+			js.work_name = work;
+		}
 		rtc_buf_reset(&script);
 		jobdir = d_fmt("%s/%d", jobs_dir, j->idx);
 		if (jobdir == NULL)
@@ -626,6 +651,7 @@ d_engine_schedule(struct rtc_daemon *d, struct dbackend *be)
 	struct dtask *t;
 	struct drun *dr;
 	size_t n = 0, k, i;
+	char uid[16];
 	long cap;
 	double now = rtc_clock_wall();
 
@@ -672,7 +698,8 @@ d_engine_schedule(struct rtc_daemon *d, struct dbackend *be)
 		return;
 	}
 	dr->run->submit_seq++;
-	snprintf(t->token, sizeof(t->token), "rtc-%s.%d", dr->run->id,
+	d_run_uid(d, dr->run, uid, sizeof(uid));
+	snprintf(t->token, sizeof(t->token), "rtc-%s-%s.%d", dr->run->id, uid,
 	    dr->run->submit_seq);
 	for (i = 0; i < k; i++) {
 		struct rtc_job *j = &jobs[i];

@@ -201,6 +201,8 @@ void d_engine_free(struct rtc_daemon *d);
 void d_engine_plan_work(struct dtask *t);
 const char *d_run_state(struct rtc_daemon *d, struct drun *dr,
     size_t counts[RTC_JOB__NSTATES]);
+void d_run_uid(struct rtc_daemon *d, const struct rtc_run *run, char *out,
+    size_t outsz);
 int d_job_paths(struct rtc_daemon *d, const struct rtc_run *run,
     const struct rtc_job *j, int attempt, char **stage, char **log,
     char **rc, char **pid, char **script, char **manifest);

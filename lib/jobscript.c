@@ -312,7 +312,7 @@ rtc_jobscript_render(const struct rtc_jobscript *js,
 	static const char *const refs_cont[] = { "cpus", "RTC_CPUS", "mem_mb",
 	    "RTC_MEM_MB", "participant", "RTC_LABEL", NULL };
 	struct rtc_buf runline, appargs, envargs, bindargs, rtargs, sesargs;
-	char attempt[16], cpus[16], mem[24], limit[24];
+	char attempt[16], cpus[16], mem[24], limit[24], work[512];
 	const char *bind_prefix, *env_prefix;
 	int container, apptainer, r;
 	size_t i;
@@ -406,6 +406,16 @@ rtc_jobscript_render(const struct rtc_jobscript *js,
 	snprintf(cpus, sizeof(cpus), "%d", js->cpus);
 	snprintf(mem, sizeof(mem), "%ld", js->mem_mb);
 	snprintf(limit, sizeof(limit), "%ld", js->limit_s);
+	if (js->work_name != NULL)
+		snprintf(work, sizeof(work), "%s", js->work_name);
+	else
+		snprintf(work, sizeof(work), "rtc-%s-%s-a%d", js->run, js->job,
+		    js->attempt);
+	if (!rtc_fs_safe_relpath(work, strlen(work)) || strchr(work, '/')) {
+		rtc_cause_set(cause, "bad work directory name '%s'", work);
+		r = RTC_ERR_INVAL;
+		goto out;
+	}
 	{
 		const struct rtc_tmpl_var jv[] = {
 			{ "RUN", js->run, 0 },
@@ -419,6 +429,7 @@ rtc_jobscript_render(const struct rtc_jobscript *js,
 			{ "RC_FILE", js->rc_file, 0 },
 			{ "KEEP_WORK", js->keep_work ? "yes" : "no", 0 },
 			{ "SCRATCH", js->scratch ? js->scratch : "", 0 },
+			{ "WORK_NAME", work, 0 },
 			{ "LIMIT_S", limit, 0 },
 			{ "RUN_LINE", runline.data, 1 },
 		};

@@ -56,6 +56,8 @@ struct rtc_jobscript {
 	const char *log_file;
 	const char *rc_file;
 	const char *scratch;        /* "" or NULL: $SLURM_TMPDIR, $TMPDIR, /tmp */
+	const char *work_name;      /* the work directory's name in scratch;
+	                               NULL: rtc-RUN-JOB-aATTEMPT */
 	int keep_work;
 	const char *runtime;        /* podman docker apptainer singularity none */
 	const char *app;            /* image, or absolute command path */

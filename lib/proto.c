@@ -192,8 +192,14 @@ rtc_proto_recv(int fd, json_t **msg, int timeout_ms, char **cause)
 				break;
 			continue;
 		}
-		rtc_cause_set(cause, "recv: %s", strerror(errno));
-		r = errno == ECONNRESET ? RTC_ERR_UNAVAILABLE : RTC_ERR_IO;
+		{
+			int e = errno;
+
+			/* the daemon went away (killed, restarted) */
+			r = e == ECONNRESET ? RTC_ERR_UNAVAILABLE : RTC_ERR_IO;
+			rtc_cause_set(cause, "%s", e == ECONNRESET ?
+			    "the daemon closed the connection" : strerror(e));
+		}
 		break;
 	}
 	rtc_buf_free(&b);
@@ -427,13 +433,14 @@ rtc_proto_connect(const char *path, int *fd, char **cause)
 		return RTC_ERR_IO;
 	}
 	while (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		if (errno == EINTR)
+		int e = errno;
+
+		if (e == EINTR)
 			continue;
-		rtc_cause_set(cause, "%s: %s", path, strerror(errno));
+		rtc_cause_set(cause, "%s: %s", path, strerror(e));
 		close(s);
-		return errno == ENOENT || errno == ECONNREFUSED ?
-		    RTC_ERR_UNAVAILABLE : errno == EACCES ? RTC_ERR_PERM :
-		    RTC_ERR_IO;
+		return e == ENOENT || e == ECONNREFUSED ? RTC_ERR_UNAVAILABLE :
+		    e == EACCES ? RTC_ERR_PERM : RTC_ERR_IO;
 	}
 	*fd = s;
 	return RTC_OK;

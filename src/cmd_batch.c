@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "clock.h"
 #include "cmd_batch.h"
 #include "cmd_util.h"
 #include "error.h"
@@ -56,13 +57,29 @@ int
 batch_call(struct rtc_ctx *ctx, const struct cmd_entry *e, const char *op,
     json_t *args, json_t **result)
 {
+	return batch_call_retry(ctx, e, op, args, result, 0);
+}
+
+int
+batch_call_retry(struct rtc_ctx *ctx, const struct cmd_entry *e,
+    const char *op, json_t *args, json_t **result, int tries)
+{
 	char *cause = NULL;
 	int fd, rc, r;
 
-	if ((rc = batch_connect(ctx, e, &fd)) != 0)
-		return rc;
-	r = rtc_client_call(fd, op, args, 0, result, &cause);
-	close(fd);
+	for (;;) {
+		if ((rc = batch_connect(ctx, e, &fd)) != 0)
+			return rc;
+		r = rtc_client_call(fd, op, args, 0, result, &cause);
+		close(fd);
+		if (r != RTC_ERR_UNAVAILABLE || tries-- <= 0 ||
+		    rtc_ctx_stopping(ctx))
+			break;
+		/* the daemon went away: connecting starts a new one */
+		free(cause);
+		cause = NULL;
+		rtc_clock_sleep_ns(200000000, ctx->stop);
+	}
 	if (r != RTC_OK)
 		return cmd_fail(e, r, &cause);
 	return 0;

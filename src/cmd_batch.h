@@ -25,6 +25,11 @@ int batch_connect(struct rtc_ctx *ctx, const struct cmd_entry *e, int *fd);
 int batch_call(struct rtc_ctx *ctx, const struct cmd_entry *e,
     const char *op, json_t *args, json_t **result);
 
+/* The same, trying again up to tries times when the daemon goes away in
+ * the middle (rtc logs --follow outlives a daemon restart). */
+int batch_call_retry(struct rtc_ctx *ctx, const struct cmd_entry *e,
+    const char *op, json_t *args, json_t **result, int tries);
+
 /* Print a run's one-line summary ("r3  running  12/16 done ..."). */
 void batch_print_run_line(FILE *fp, json_t *run);
 

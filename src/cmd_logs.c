@@ -125,7 +125,7 @@ logs_exec(struct rtc_ctx *ctx, int argc, char **argv)
 			return 70;
 		if (sub != NULL)
 			json_object_set_new(args, "sub", json_string(sub));
-		rc = batch_call(ctx, e, "logs", args, &res);
+		rc = batch_call_retry(ctx, e, "logs", args, &res, follow ? 50 : 0);
 		json_decref(args);
 		if (rc != 0)
 			break;

@@ -13,7 +13,7 @@ mkdir "$T/st"
 OUT=$T/deriv
 
 expect_status 1 "$RTC_BIN" submit "$DATA/ds001" --app "$APP" --runtime none \
-    --backend local -o "$OUT" --wait \
+    --backend local -o "$OUT" --scratch "$T/scratch" --wait \
     --participant-label 01 --participant-label 02 --participant-label 03 \
     --participant-label 04 --participant-label 05 --participant-label 06 \
     -- --state "$T/st" --fail-once 02 --fail 03 --no-output 05
@@ -69,14 +69,20 @@ done
 [ ! -e "$OUT/logs/sub-03/manifest.tsv" ] || fail "manifest for a failed job"
 # each job wrote its own stage directory: merged (and gone) when it
 # succeeded, kept for a look when it failed
-for s in r1-sub-01-a1 r1-sub-02-a2 r1-sub-04-a1 r1-sub-06-a1; do
-	[ ! -e "$OUT/.rtc-stage/$s" ] || fail "stage $s left after success"
+for s in sub-01-a1 sub-02-a2 sub-04-a1 sub-06-a1; do
+	ls -d "$OUT/.rtc-stage/r1-"*"-$s" >/dev/null 2>&1 && fail "stage $s left after success"
 done
-for s in r1-sub-02-a1 r1-sub-05-a1; do
-	[ -d "$OUT/.rtc-stage/$s" ] || fail "stage $s of a failure is gone"
+for s in sub-02-a1 sub-05-a1; do
+	ls -d "$OUT/.rtc-stage/r1-"*"-$s" >/dev/null 2>&1 || fail "stage $s of a failure is gone"
 done
-# work directories: removed on success, kept on failure
-ls -d /tmp/rtc-r1-sub-04-a1 2>/dev/null && fail "work dir of a success kept" || true
+# work directories: removed on success, kept on failure (with its path in
+# the job's log)
+work=$(sed -n 's/^# work directory kept: //p' "$OUT/logs/sub-03/attempt-1.log")
+[ -d "$work" ] || fail "work dir of a failure not kept ($work)"
+rm -rf "$work"
+work=$(sed -n 's/.*work directory \(.*\)$/\1/p' "$OUT/logs/sub-04/attempt-1.log" | head -n1)
+case $work in */rtc-r1-*-sub-04-a1) ;; *) fail "work dir name $work" ;; esac
+[ ! -e "$work" ] || fail "work dir of a success kept"
 
 # logs: the events of the run, and every attempt of a participant
 expect_status 0 "$RTC_BIN" logs r1

@@ -10,7 +10,7 @@ write_conf '[batch.local]' 'max_parallel = 2'
 mkdir "$T/st"
 
 expect_status 0 "$RTC_BIN" submit "$DATA/ds005" --app "$APP" --runtime none \
-    -o "$T/deriv" --participant-label 01 --participant-label 02 \
+    -o "$T/deriv" --scratch "$T/scratch" --participant-label 01 --participant-label 02 \
     --participant-label 03 --participant-label 04 -- --state "$T/st" --sleep 1
 pid=$(rtcd_pid)
 running() {
@@ -18,6 +18,9 @@ running() {
 	    [ "$(jq_py "$T/s.json" "j['runs'][0]['counts']['running']")" -ge 1 ]
 }
 wait_until 20 running || fail "no job started"
+# a follower of the run's events, through the crash and the restart
+"$RTC_BIN" logs r1 --follow >"$T/follow" 2>&1 &
+follower=$!
 kill -9 "$pid"
 note "killed rtcd $pid with jobs running"
 sleep 1.5   # jobs end while no daemon watches
@@ -26,6 +29,10 @@ contains "$T/out" "run r1 done: 4 of 4 done"
 pid2=$(rtcd_pid)
 [ "$pid2" != "$pid" ] || fail "the old daemon answered"
 contains "$RTC_STATE_DIR/rtcd.log" "reconciling"
+# the follower saw the end, and ended with the run
+wait_until 10 sh -c "! kill -0 $follower" || fail "rtc logs --follow did not end"
+contains "$T/follow" "finished (done): 4 done, 0 failed, 0 cancelled"
+[ "$(grep -c 'created: 4 jobs' "$T/follow")" = 1 ] || fail "events printed twice"
 for p in 01 02 03 04; do
 	[ "$(count $p start "$T/st/invocations")" = 1 ] || fail "sub-$p started $(count $p start "$T/st/invocations") times"
 	[ "$(count $p ok "$T/st/success")" = 1 ] || fail "sub-$p succeeded $(count $p ok "$T/st/success") times"

@@ -13,7 +13,7 @@ mkdir "$T/st"
 OUT=$T/deriv
 
 expect_status 0 "$RTC_BIN" submit "$DATA/ds005" --app "$IMG" --runtime podman \
-    --mem 200 -o "$OUT" --wait --participant-label 01 --participant-label 02 \
+    --mem 200 -o "$OUT" --scratch "$T/scratch" --wait --participant-label 01 --participant-label 02 \
     --bind "$T/st:/state" --runtime-arg --network=none \
     -- --state /state --fail-once 02
 contains "$T/out" "run r1 done: 2 of 2 done"

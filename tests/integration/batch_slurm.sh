@@ -15,7 +15,7 @@ OUT=$T/deriv
 chmod 755 "$T"   # slurmd runs jobs as this user, but let it look around
 
 expect_status 1 "$RTC_BIN" submit "$DATA/ds001" --app "$APP" --runtime none \
-    --backend slurm --mem 100 --time 5 -o "$OUT" --wait \
+    --backend slurm --mem 100 --time 5 -o "$OUT" --scratch "$T/scratch" --wait \
     --participant-label 01 --participant-label 02 --participant-label 03 \
     --participant-label 04 --participant-label 05 \
     -- --state "$T/st" --fail-once 02 --fail 03
@@ -47,7 +47,7 @@ first=$(jq_py "$S" "[x for x in j['runs'][0]['jobs'] if x['participant'] == '01'
 sacct -X -n -P -j "${first%_*}" -o JobID,JobName,State >"$T/sacct" 2>&1 || true
 note "sacct: $(cat "$T/sacct" | tr '\n' ' ')"
 squeue -h -t all -j "${first%_*}" -o '%i %j %T' >>"$T/sacct" 2>&1 || true
-contains "$T/sacct" "rtc-r1.1-o0"
+grep -q "rtc-r1-[0-9a-f]\{8\}\.1-o0" "$T/sacct" || fail "array name in Slurm: $(cat "$T/sacct")"
 # outputs and manifests, as on the local backend
 [ -f "$OUT/logs/sub-05/manifest.tsv" ] || fail "no manifest for sub-05"
 [ -f "$OUT/sub-05/anat/sub-05_T1w_desc-rtctest_info.txt" ] || fail "no outputs"
@@ -56,7 +56,7 @@ contains "$T/sacct" "rtc-r1.1-o0"
 
 # cancel: the queue empties
 expect_status 0 "$RTC_BIN" submit "$DATA/ds001" --app "$APP" --runtime none \
-    --backend slurm --mem 100 --time 5 -o "$T/deriv2" \
+    --backend slurm --mem 100 --time 5 -o "$T/deriv2" --scratch "$T/scratch" \
     --participant-label 06 --participant-label 07 --participant-label 08 \
     -- --sleep 120
 expect_status 0 "$RTC_BIN" status r2 --json

@@ -12,7 +12,7 @@ mkdir "$T/st"
 chmod 755 "$T"
 
 expect_status 0 "$RTC_BIN" submit "$DATA/ds005" --app "$APP" --runtime none \
-    --backend slurm --mem 100 --time 5 -o "$T/deriv" \
+    --backend slurm --mem 100 --time 5 -o "$T/deriv" --scratch "$T/scratch" \
     --participant-label 01 --participant-label 02 --participant-label 03 \
     --participant-label 04 -- --state "$T/st" --sleep 2
 pid=$(rtcd_pid)
