@@ -245,6 +245,10 @@ slurm_close(void *state)
 
 	if (s == NULL)
 		return;
+#ifdef HAVE_LIBSLURM
+	if (s->use_lib)
+		slurm_fini();
+#endif
 	free(s->user);
 	free(s->partition);
 	free(s->account);
@@ -310,6 +314,11 @@ slurm_open(struct rtc_ctx *ctx, json_t *conf, void **state, char **cause)
 		}
 #endif
 		s->use_lib = strcmp(api, "lib") == 0;
+#ifdef HAVE_LIBSLURM
+		/* once per process, before any other libslurm call */
+		if (s->use_lib)
+			slurm_init(NULL);
+#endif
 	}
 	v = json_object_get(conf, "sbatch_args");
 	if (v != NULL) {
@@ -830,9 +839,12 @@ ask_lib(struct slurm *s, const long *jobs, size_t n, struct seenv *sv,
 			e.job = j->array_job_id ? (long)j->array_job_id :
 			    (long)j->job_id;
 			e.state = lib_state(j->job_state);
-			e.exit_code = WIFEXITED(j->exit_code) ?
-			    WEXITSTATUS(j->exit_code) : WIFSIGNALED(j->exit_code) ?
-			    128 + WTERMSIG(j->exit_code) : -1;
+			{
+				int st = (int)j->exit_code;
+
+				e.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) :
+				    WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1;
+			}
 			if (j->name != NULL)
 				snprintf(e.name, sizeof(e.name), "%s", j->name);
 			if (j->array_task_str != NULL) {
@@ -1087,15 +1099,33 @@ slurm_cancel(void *state, const char *const *ids, size_t n, char **cause)
 		goto out;
 #ifdef HAVE_LIBSLURM
 	if (s->use_lib) {
-		for (i = 0; i < nspec; i++)
-			if (slurm_kill_job2(specs[i], SIGTERM, 0, NULL) !=
-			    SLURM_SUCCESS &&
-			    slurm_get_errno() != ESLURM_ALREADY_DONE &&
-			    slurm_get_errno() != ESLURM_INVALID_JOB_ID) {
-				rtc_cause_set(cause, "slurm_kill_job2 %s: %s", specs[i],
-				    slurm_strerror(slurm_get_errno()));
+		/* libslurm takes one task at a time ("123_4"), not scancel's
+		 * task lists */
+		for (i = 0; i < n; i++) {
+			int tries = 20, e = 0;
+
+			if (parse_backend_id(ids[i], &job, &task) != 0)
+				continue;
+
+			/* a job in transition (just submitted, being scheduled)
+			 * refuses for a moment: try again, as scancel does */
+			/* SIGKILL asks for Slurm's termination: SIGTERM, KillWait,
+			 * then SIGKILL, and pending jobs are cancelled */
+			while (slurm_kill_job2(ids[i], SIGKILL, 0, NULL) !=
+			    SLURM_SUCCESS) {
+				e = slurm_get_errno();
+				if (e != ESLURM_TRANSITION_STATE_NO_UPDATE || --tries == 0)
+					break;
+				usleep(250000);
+				e = 0;
+			}
+			if (e != 0 && e != ESLURM_ALREADY_DONE &&
+			    e != ESLURM_INVALID_JOB_ID) {
+				rtc_cause_set(cause, "slurm_kill_job2 %s: %s", ids[i],
+				    slurm_strerror(e));
 				r = RTC_ERR_UNAVAILABLE;
 			}
+		}
 		goto out;
 	}
 #endif

@@ -10,6 +10,12 @@ set -e
 need_data
 need_slurm
 write_conf '[batch.slurm]' 'poll_interval = 0.3' 'max_array_size = 2'
+# an rtcd built --with-slurm polls and cancels through libslurm here
+if ldd "$RTCD_BIN" 2>/dev/null | grep -q libslurm; then
+	write_conf '[batch.slurm]' 'poll_interval = 0.3' 'max_array_size = 2' \
+	    'api = "lib"'
+	note "rtcd has libslurm: polling and cancelling through it"
+fi
 mkdir "$T/st"
 OUT=$T/deriv
 chmod 755 "$T"   # slurmd runs jobs as this user, but let it look around

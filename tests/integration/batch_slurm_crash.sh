@@ -8,6 +8,11 @@ set -e
 need_data
 need_slurm
 write_conf '[batch.slurm]' 'poll_interval = 0.3'
+# an rtcd built --with-slurm follows the jobs through libslurm here
+if ldd "$RTCD_BIN" 2>/dev/null | grep -q libslurm; then
+	write_conf '[batch.slurm]' 'poll_interval = 0.3' 'api = "lib"'
+	note "rtcd has libslurm: polling and cancelling through it"
+fi
 mkdir "$T/st"
 chmod 755 "$T"
 
