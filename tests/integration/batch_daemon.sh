@@ -12,7 +12,7 @@ set -e
 expect_status 0 "$RTC_BIN" status
 contains "$T/out" "no runs yet"
 pid=$(rtcd_pid)
-[ -n "$pid" ] && kill -0 "$pid" || fail "no rtcd after rtc status"
+[ -n "$pid" ] && ! gone "$pid" || fail "no rtcd after rtc status"
 [ "$(stat -c %a "$RTC_STATE_DIR")" = 700 ] || fail "state dir is not 0700"
 [ "$(stat -c %a "$RTC_STATE_DIR/rtcd.sock")" = 600 ] || fail "socket is not 0600"
 [ -f "$RTC_STATE_DIR/jobs.db" ] || fail "no job store"
@@ -77,7 +77,7 @@ $PY "$T/client.py" "$sock" huge >"$T/r"
 contains "$T/r" "cap"
 $PY "$T/client.py" "$sock" badargs >"$T/r"
 contains "$T/r" "non-empty string"
-kill -0 "$pid" || fail "rtcd died of bad requests"
+! gone "$pid" || fail "rtcd died of bad requests"
 
 # only the owner may talk to it: open the doors, then try as nobody
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
@@ -127,11 +127,11 @@ sleep 0.2
 [ -S "$sock" ] || fail "expected a stale socket"
 expect_status 0 "$RTC_BIN" status
 pid2=$(rtcd_pid)
-[ "$pid2" != "$pid" ] && kill -0 "$pid2" || fail "no new rtcd"
+[ "$pid2" != "$pid" ] && ! gone "$pid2" || fail "no new rtcd"
 
 # SIGTERM: a clean stop takes the socket away
 kill "$pid2"
-wait_until 5 sh -c "! kill -0 $pid2" || fail "rtcd ignores SIGTERM"
+wait_until 5 gone "$pid2" || fail "rtcd ignores SIGTERM"
 [ ! -e "$sock" ] || fail "socket left after SIGTERM"
 contains "$RTC_STATE_DIR/rtcd.log" "rtcd stopped"
 echo "PASS"

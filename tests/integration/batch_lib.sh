@@ -21,13 +21,18 @@ write_conf
 
 # The daemon this test started (by the pid in its pid file).
 rtcd_pid() { cat "$RTC_STATE_DIR/rtcd.pid" 2>/dev/null | tr -d '\n'; }
+# gone PID: the process has exited (a zombie waiting for init counts)
+gone() {
+	[ ! -e "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
 stop_rtcd() {
 	p=$(rtcd_pid)
 	[ -n "$p" ] || return 0
 	kill "$p" 2>/dev/null || return 0
 	n=50
-	while [ $n -gt 0 ] && kill -0 "$p" 2>/dev/null; do sleep 0.1; n=$((n - 1)); done
-	kill -9 "$p" 2>/dev/null || true
+	while [ $n -gt 0 ] && ! gone "$p"; do sleep 0.1; n=$((n - 1)); done
+	gone "$p" || { echo "# rtcd $p ignored SIGTERM: killed" >&2; kill -9 "$p" 2>/dev/null; }
+	return 0
 }
 at_exit stop_rtcd
 

@@ -112,4 +112,22 @@ cp "$T/out" "$S"
 [ "$(job_field "$S" 03 attempts)" = 2 ] || fail "resubmitted sub-03 attempts"
 [ "$(job_field "$S" 03 attempt_limit)" = 4 ] || fail "attempt limit"
 [ "$(job_field "$S" 01 attempts)" = 1 ] || fail "a done job was run again"
+# participants that cannot run are reported with the run, not dropped
+mkdir -p "$T/ds/sub-01/anat" "$T/ds/sub-02/func"
+echo '{"Name": "small", "BIDSVersion": "1.8.0"}' >"$T/ds/dataset_description.json"
+printf 'participant_id\nsub-01\nsub-02\nsub-03\n' >"$T/ds/participants.tsv"
+echo x >"$T/ds/sub-01/anat/sub-01_T1w.nii.gz"
+echo x >"$T/ds/sub-02/func/sub-02_task-a_bold.nii.gz"
+expect_status 0 "$RTC_BIN" submit "$T/ds" --app "$APP" --runtime none \
+    --require 'anat/*_T1w.nii*' -o "$T/deriv3" --scratch "$T/scratch" --wait
+contains "$T/out" "skipped sub-02: no file matches the required anat/*_T1w.nii*"
+contains "$T/out" "skipped sub-03: listed in participants.tsv but there is no sub-03 directory"
+contains "$T/out" "run r2 done: 1 of 1 done"
+expect_status 0 "$RTC_BIN" status r2
+contains "$T/out" "sub-01                 done"
+contains "$T/out" "sub-02                 skipped"
+contains "$T/out" "sub-03                 skipped"
+expect_status 0 "$RTC_BIN" status r2 --json
+[ "$(jq_py "$T/out" "[s['participant'] for s in j['runs'][0]['skipped']]")" = '["02", "03"]' ] ||
+    fail "skipped in JSON"
 echo "PASS"

@@ -30,7 +30,7 @@ pid2=$(rtcd_pid)
 [ "$pid2" != "$pid" ] || fail "the old daemon answered"
 contains "$RTC_STATE_DIR/rtcd.log" "reconciling"
 # the follower saw the end, and ended with the run
-wait_until 10 sh -c "! kill -0 $follower" || fail "rtc logs --follow did not end"
+wait_until 10 gone "$follower" || fail "rtc logs --follow did not end"
 contains "$T/follow" "finished (done): 4 done, 0 failed, 0 cancelled"
 [ "$(grep -c 'created: 4 jobs' "$T/follow")" = 1 ] || fail "events printed twice"
 for p in 01 02 03 04; do
