@@ -106,7 +106,8 @@ echo "bench: rtcd started by the first rtc command in $((t1 - t0)) ms"
 for r in $(seq 1 "$REPS"); do
 	t0=$(now_ms)
 	"$RTC" submit "$DS" --app "$APP" --runtime none --backend slurm \
-	    --mem 100 --time 10 -o "$T/out$r" -- --sleep 300 >"$T/submit.out"
+	    --mem 100 --time 10 -o "$T/out$r" --scratch "$T/scratch" \
+	    -- --sleep 300 >"$T/submit.out"
 	t1=$(now_ms)
 	run=r$r
 	grep -q "run $run: $N jobs on slurm" "$T/submit.out" ||
