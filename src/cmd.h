@@ -24,6 +24,7 @@ extern const struct cmd_entry cmd_convert_entry;
 extern const struct cmd_entry cmd_synth_entry;
 extern const struct cmd_entry cmd_bench_entry;
 extern const struct cmd_entry cmd_fetch_entry;
+extern const struct cmd_entry cmd_submit_entry, cmd_status_entry, cmd_logs_entry, cmd_wait_entry, cmd_cancel_entry, cmd_resubmit_entry;
 
 /* RET: the entry for a verb, or NULL. */
 const struct cmd_entry *cmd_find(const char *name);

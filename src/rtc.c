@@ -22,6 +22,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_synth_entry,
 	&cmd_bench_entry,
 	&cmd_fetch_entry,
+	&cmd_submit_entry, &cmd_status_entry, &cmd_logs_entry, &cmd_wait_entry, &cmd_cancel_entry, &cmd_resubmit_entry,
 	NULL
 };
 
