@@ -174,7 +174,12 @@ d_engine_plan_work(struct dtask *t)
 	info.digest = t->digest;
 	info.source_dir = t->dataset;
 	info.source_name = t->plan->layout->name;
-	info.source_doi = t->plan->layout->doi;
+	info.source_url = json_string_value(json_object_get(t->args,
+	    "source_url"));
+	info.source_doi = json_string_value(json_object_get(t->args,
+	    "source_doi"));
+	if (info.source_doi == NULL)
+		info.source_doi = t->plan->layout->doi;
 	info.rtc_version = d->o->version;
 	info.run_id = "";
 	r = rtc_derivatives_init(t->output, &info, &t->cause);

@@ -97,7 +97,10 @@ write_description(const char *path, const struct rtc_derivatives_info *in,
 		char url[PATH_MAX + 8];
 		json_t *s;
 
-		snprintf(url, sizeof(url), "file://%s", in->source_dir);
+		if (in->source_url != NULL)
+			snprintf(url, sizeof(url), "%s", in->source_url);
+		else
+			snprintf(url, sizeof(url), "file://%s", in->source_dir);
 		s = json_pack("{s:s}", "URL", url);
 		if (s == NULL)
 			goto out;

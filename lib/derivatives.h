@@ -22,6 +22,7 @@ struct rtc_derivatives_info {
 	const char *digest;       /* "sha256:<hex>" of the image (or command
 	                             file), or NULL when unknown */
 	const char *source_dir;   /* absolute path of the input dataset */
+	const char *source_url;   /* where it was fetched from, or NULL */
 	const char *source_name;  /* its Name, or NULL */
 	const char *source_doi;   /* its DatasetDOI, or NULL */
 	const char *rtc_version;

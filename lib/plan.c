@@ -32,15 +32,15 @@ rtc_plan_dataset_local(const char *dataset, char **dir, char **cause)
 			accession = 0;
 	if (accession && (dataset[8] == '\0' || dataset[8] == ':') &&
 	    !rtc_fs_is_dir(dataset)) {
-		rtc_cause_set(cause, "%s: OpenNeuro datasets cannot be submitted "
-		    "directly yet: download it first (rtc fetch %s -o DIR) and "
-		    "submit DIR", dataset, dataset);
+		rtc_cause_set(cause, "%s: rtcd plans local directories only: "
+		    "rtc submit fetches %s first (or run rtc fetch %s -o DIR "
+		    "and submit DIR)", dataset, dataset, dataset);
 		return RTC_ERR_UNSUPPORTED;
 	}
 	if (strncmp(dataset, "s3://", 5) == 0 || strstr(dataset, "://") != NULL) {
-		rtc_cause_set(cause, "%s: remote datasets cannot be submitted "
-		    "directly yet: download it first (rtc fetch %s -o DIR) and "
-		    "submit DIR", dataset, dataset);
+		rtc_cause_set(cause, "%s: rtcd plans local directories only: "
+		    "rtc submit fetches %s first (or run rtc fetch %s -o DIR "
+		    "and submit DIR)", dataset, dataset, dataset);
 		return RTC_ERR_UNSUPPORTED;
 	}
 	if (realpath(dataset, real) == NULL || !rtc_fs_is_dir(real)) {

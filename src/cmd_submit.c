@@ -22,6 +22,7 @@
 #include "jobscript.h"
 #include "plan.h"
 #include "proto.h"
+#include "stage.h"
 
 int batch_wait_run(struct rtc_ctx *ctx, const struct cmd_entry *e,
     const char *run, int quiet_progress);
@@ -61,6 +62,9 @@ const struct cmd_entry cmd_submit_entry = {
 	    "  --work-flag FLAG         pass FLAG WORKDIR to the app (e.g. -w)\n"
 	    "  --session-flag FLAG      how the app takes a session (--session-label)\n"
 	    "  --throttle N             at most N jobs of the run at once (slurm %N)\n"
+	    "  --stage DIR              where a remote DATASET (dsNNNNNN[:TAG] or\n"
+	    "                           s3://bucket/prefix) is fetched to first\n"
+	    "                           (default ~/.cache/rtc/datasets)\n"
 	    "  --dry-run                print the plan and submit nothing\n"
 	    "  --json                   print the plan or the result as JSON\n"
 	    "  --wait                   wait until every job has ended (as rtc wait)\n"
@@ -278,12 +282,50 @@ conf_defaults(struct rtc_ctx *ctx, json_t *args, char **cause)
 	return RTC_OK;
 }
 
+/* Fetch a remote DATASET into the stage and point args at it. */
+static int
+stage(struct rtc_ctx *ctx, json_t *args, const char *root, char **cause)
+{
+	struct rtc_stage_opts so;
+	struct rtc_stage_result res;
+	json_t *a = json_object_get(args, "labels");
+	const char **labels;
+	size_t i;
+	int r;
+
+	memset(&so, 0, sizeof(so));
+	so.dataset = json_string_value(json_object_get(args, "dataset"));
+	so.root = root;
+	so.nlabels = json_array_size(a);
+	so.progress = !ctx->quiet;
+	labels = calloc(so.nlabels + 1, sizeof(*labels));
+	if (labels == NULL)
+		return RTC_ERR_NOMEM;
+	for (i = 0; i < so.nlabels; i++)
+		labels[i] = json_string_value(json_array_get(a, i));
+	so.labels = labels;
+	r = rtc_stage_dataset(ctx, &so, &res, cause);
+	free(labels);
+	if (r != RTC_OK)
+		return r;
+	if (!ctx->quiet)
+		fprintf(stderr, "rtc submit: %s staged in %s (%zu files, %zu "
+		    "fetched now)\n", so.dataset, res.dir, res.files, res.fetched);
+	json_object_set_new(args, "dataset", json_string(res.dir));
+	json_object_set_new(args, "source_url", json_string(res.url));
+	if (res.doi != NULL)
+		json_object_set_new(args, "source_doi", json_string(res.doi));
+	rtc_stage_result_clear(&res);
+	return RTC_OK;
+}
+
 static int
 submit_exec(struct rtc_ctx *ctx, int argc, char **argv)
 {
 	enum { O_APP = 256, O_RUNTIME, O_BACKEND, O_LABEL, O_PERSES, O_REQUIRE,
 	    O_CPUS, O_MEM, O_TIME, O_ATTEMPTS, O_BIND, O_ENV, O_RTARG, O_SCRATCH,
-	    O_KEEP, O_WORKFLAG, O_SESFLAG, O_THROTTLE, O_DRY, O_JSON, O_WAIT };
+	    O_KEEP, O_WORKFLAG, O_SESFLAG, O_THROTTLE, O_DRY, O_JSON, O_WAIT,
+	    O_STAGE };
 	static const struct option opts[] = {
 		{ "app", required_argument, NULL, O_APP },
 		{ "runtime", required_argument, NULL, O_RUNTIME },
@@ -305,6 +347,7 @@ submit_exec(struct rtc_ctx *ctx, int argc, char **argv)
 		{ "work-flag", required_argument, NULL, O_WORKFLAG },
 		{ "session-flag", required_argument, NULL, O_SESFLAG },
 		{ "throttle", required_argument, NULL, O_THROTTLE },
+		{ "stage", required_argument, NULL, O_STAGE },
 		{ "dry-run", no_argument, NULL, O_DRY },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "wait", no_argument, NULL, O_WAIT },
@@ -313,7 +356,7 @@ submit_exec(struct rtc_ctx *ctx, int argc, char **argv)
 	};
 	const struct cmd_entry *e = &cmd_submit_entry;
 	json_t *args = NULL, *res = NULL, *v;
-	const char *work_flag = NULL, *runtime;
+	const char *work_flag = NULL, *runtime, *stage_root = NULL;
 	char *cause = NULL, *s;
 	int c, nopt, i, dry = 0, as_json = 0, wait = 0, rc = 0, r;
 	long n;
@@ -429,6 +472,9 @@ submit_exec(struct rtc_ctx *ctx, int argc, char **argv)
 			}
 			json_object_set_new(args, "throttle", json_integer(n));
 			break;
+		case O_STAGE:
+			stage_root = optarg;
+			break;
 		case O_DRY:
 			dry = 1;
 			break;
@@ -508,24 +554,20 @@ submit_exec(struct rtc_ctx *ctx, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
+	/* a remote dataset is fetched here, with progress, before anything
+	 * is planned: rtcd and the jobs see a local directory */
+	if (rtc_stage_is_remote(json_string_value(json_object_get(args,
+	    "dataset")))) {
+		r = stage(ctx, args, stage_root, &cause);
+		if (r != RTC_OK) {
+			json_decref(args);
+			return cmd_fail(e, r, &cause);
+		}
+	}
 	if (dry) {
 		rc = dry_run(ctx, args, as_json);
 		json_decref(args);
 		return rc;
-	}
-	/* refuse remote datasets here too, with the same words */
-	{
-		char *dir = NULL;
-
-		r = rtc_plan_dataset_local(json_string_value(json_object_get(args,
-		    "dataset")), &dir, &cause);
-		free(dir);
-		if (r == RTC_ERR_UNSUPPORTED) {
-			json_decref(args);
-			return cmd_fail(e, r, &cause);
-		}
-		free(cause);
-		cause = NULL;
 	}
 	rc = batch_call(ctx, e, "submit", args, &res);
 	json_decref(args);

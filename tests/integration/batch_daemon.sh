@@ -106,10 +106,14 @@ expect_status 64 "$RTC_BIN" wait
 contains "$T/err" "which RUN"
 expect_status 64 "$RTC_BIN" submit "$DATA/ds001"
 contains "$T/err" "--app is required"
-expect_status 65 "$RTC_BIN" submit s3://openneuro.org/ds000001 --app x
-contains "$T/err" "rtc fetch"
-expect_status 65 "$RTC_BIN" submit ds000001 --app x
-contains "$T/err" "OpenNeuro"
+# a remote dataset whose server is not there: the fetch says so (69)
+dead=$(free_port)
+expect_status 69 env RTC_S3_ENDPOINT="http://127.0.0.1:$dead" \
+    "$RTC_BIN" submit s3://openneuro.org/ds000001 --app x --stage "$T/stage"
+contains "$T/err" "fetching s3://openneuro.org/ds000001"
+expect_status 64 "$RTC_BIN" submit s3://openneuro.org/ds000001 --app x \
+    --participant-label 'a/b' --stage "$T/stage"
+contains "$T/err" "participant label"
 expect_status 66 "$RTC_BIN" submit "$T/nonexistent" --app "$APP" --runtime none
 contains "$T/err" "no such directory"
 expect_status 66 "$RTC_BIN" submit "$T" --app no-such-app-anywhere --runtime none

@@ -218,7 +218,7 @@ START_TEST(test_dataset_seam)
 	ck_assert_ptr_nonnull(strstr(cause, "rtc fetch"));
 	ck_assert_int_eq(rtc_plan_dataset_local("ds000001", &dir, &cause),
 	    RTC_ERR_UNSUPPORTED);
-	ck_assert_ptr_nonnull(strstr(cause, "OpenNeuro"));
+	ck_assert_ptr_nonnull(strstr(cause, "local directories only"));
 	ck_assert_int_eq(rtc_plan_dataset_local("ds000001:1.0.0", &dir, &cause),
 	    RTC_ERR_UNSUPPORTED);
 	ck_assert_int_eq(rtc_plan_dataset_local("/nonexistent/ds", &dir, &cause),
