@@ -241,7 +241,8 @@ conf_defaults(struct rtc_ctx *ctx, json_t *args, char **cause)
 {
 	static const char *const known[] = { "runtime", "backend", "cpus",
 	    "mem_mb", "time_min", "max_attempts", "scratch", "keep_work",
-	    "throttle", "session_flag", "poll_interval", "local", "slurm", NULL };
+	    "throttle", "session_flag", "poll_interval", "stage", "local", "slurm",
+	    NULL };
 	static const char *const skeys[] = { "runtime", "backend", "scratch",
 	    "session_flag", NULL };
 	static const char *const ikeys[] = { "cpus", "mem_mb", "time_min",

@@ -42,10 +42,11 @@ expect_status 0 "$RTC_BIN" submit s3://openneuro.org/ds000005 --app "$APP" \
     --stage "$T/stage" -o "$T/out2" --wait
 contains "$T/err" "0 fetched now"
 
-# an OpenNeuro accession through the bucket fallback; --dry-run stages and
-# plans but submits nothing
+# an OpenNeuro accession through the bucket fallback, staged where
+# rtc.conf says; --dry-run stages and plans but submits nothing
+write_conf "stage = \"$T/stage\""
 expect_status 0 "$RTC_BIN" submit ds000005 --app "$APP" --runtime none \
-    --participant-label 02 --stage "$T/stage" --dry-run
+    --participant-label 02 --dry-run
 contains "$T/err" "staged in $T/stage/ds000005"
 contains "$T/out" "sub-02"
 [ -f "$T/stage/ds000005/sub-02/anat/sub-02_T1w.nii.gz" ] || fail "ds000005 sub-02 not staged"
