@@ -23,6 +23,8 @@ extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_convert_entry;
 extern const struct cmd_entry cmd_synth_entry;
 extern const struct cmd_entry cmd_bench_entry;
+extern const struct cmd_entry cmd_live_entry;
+extern const struct cmd_entry cmd_replay_entry;
 
 /* RET: the entry for a verb, or NULL. */
 const struct cmd_entry *cmd_find(const char *name);

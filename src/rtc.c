@@ -21,6 +21,8 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_convert_entry,
 	&cmd_synth_entry,
 	&cmd_bench_entry,
+	&cmd_live_entry,
+	&cmd_replay_entry,
 	NULL
 };
 
