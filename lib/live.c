@@ -128,8 +128,8 @@ process_volume(struct rtc_live *lv, const struct rtc_rtq_item *it)
 	if (wait_ms > lv->max_wait_ms)
 		lv->max_wait_ms = wait_ms;
 	/* behind the scanner: a volume waited longer than a TR */
-	if (!lv->lag_warned && it->queued_ns > (int64_t)((v->tr > 0 ? v->tr :
-	    1.0) * 1e9)) {
+	if (!lv->lag_warned && it->queued_ns > (int64_t)((lv->o.arrival_s > 0 ?
+	    lv->o.arrival_s : v->tr > 0 ? v->tr : 1.0) * 1e9)) {
 		lv->lag_warned = 1;
 		if (lv->status_on)
 			rtc_status_clear(&lv->status);
@@ -216,6 +216,11 @@ pipeline_main(void *arg)
 			lv->done = 1;
 		pthread_cond_broadcast(&lv->cv);
 		pthread_mutex_unlock(&lv->mu);
+		if (lv->done) {
+			/* --volumes N: what came after the N-th is not ours */
+			rtc_rtqueue_stop(lv->q);
+			break;
+		}
 	}
 	end_run(lv);
 	if (lv->status_on)

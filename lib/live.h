@@ -52,6 +52,10 @@ struct rtc_live_opts {
 	const char *files_dir;      /* per-TR JSON files, or NULL */
 	const char *out_dir;        /* BIDS dataset root, or NULL */
 	double tr;                  /* s, overrides the data's TR; 0 */
+	double arrival_s;           /* s between volumes when the source
+	                             * is not the scanner (a paced replay);
+	                             * 0: the volumes' TR. Waiting longer
+	                             * than this is falling behind */
 	int expected_volumes;       /* per run, when known; 0 */
 	long max_volumes;           /* stop after this many records; 0 */
 	FILE *status_fp;            /* status line there when a TTY; NULL */

@@ -171,6 +171,7 @@ replay_exec(struct rtc_ctx *ctx, int argc, char **argv)
 	}
 	rt_live_opts(&c, p, &lo);
 	lo.expected_volumes = rtc_replay_count(rp);
+	lo.arrival_s = pace;
 	if ((r = rtc_live_new(ctx, &lo, &lv, &cause)) != RTC_OK) {
 		rtc_replay_close(rp);
 		rtc_project_free(p);
