@@ -435,7 +435,8 @@ rtc_live_summary_print(const struct rtc_live_summary *s, FILE *fp)
 	char line[512];
 
 	rtc_latency_summary_text(&s->lat, line, sizeof(line));
-	fprintf(fp, "rtc: %llu run%s, %llu volume%s (%llu dumm%s): %s\n",
+	fprintf(fp, "rtc: %llu run%s, %llu volume%s (%llu dumm%s); analysed: "
+	    "%s\n",
 	    s->runs, s->runs == 1 ? "" : "s", s->records,
 	    s->records == 1 ? "" : "s", s->dummies,
 	    s->dummies == 1 ? "y" : "ies", line);
