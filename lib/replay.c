@@ -289,7 +289,8 @@ open_dicom(struct rtc_replay *rp, const char *input, char **cause)
 		r = add_path(rp, input);
 	if (r != RTC_OK)
 		return r;
-	qsort(rp->paths, rp->npaths, sizeof(*rp->paths), path_cmp);
+	if (rp->npaths > 1)
+		qsort(rp->paths, rp->npaths, sizeof(*rp->paths), path_cmp);
 	if ((dec = rtc_dicom_new()) == NULL ||
 	    (ent = calloc(rp->npaths ? rp->npaths : 1, sizeof(*ent))) == NULL) {
 		r = RTC_ERR_NOMEM;
