@@ -1,6 +1,6 @@
 /*
- * cmd_synth: `rtc synth -o DIR [--volumes N] [--matrix XxYxZ] [--tr S]
- * [--seed N] [--motion SPEC] [--activation PCT] [--block S] [--roi
+ * cmd_synth: `rtc synth -o DIR [--volumes N] [--matrix XxYxZ] [--voxel
+ * X,Y,Z] [--tr S] [--seed N] [--motion SPEC] [--activation PCT] [--block S] [--roi
  * X,Y,Z,R]`, a phantom BOLD series as Siemens-style mosaic DICOMs plus
  * truth.tsv (lib/synth does the work; trajectories: lib/synth_motion).
  */
@@ -42,6 +42,32 @@ parse_matrix(const char *s, int out[3])
 		out[i] = (int)v;
 		p = q != NULL ? q + 1 : p;
 	}
+	return 0;
+}
+
+/* "X,Y,Z" -> voxel size in mm. RET: 0 or -1. */
+static int
+parse_voxel(const char *s, double out[3])
+{
+	char buf[96], *p, *q;
+	double v[3];
+	int i;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", s);
+	p = buf;
+	for (i = 0; i < 3; i++) {
+		q = strchr(p, ',');
+		if ((q == NULL) != (i == 2))
+			return -1;
+		if (q != NULL)
+			*q = '\0';
+		if (cmd_parse_double(p, 0.1, 20.0, &v[i]) != 0)
+			return -1;
+		p = q != NULL ? q + 1 : p;
+	}
+	memcpy(out, v, sizeof(v));
 	return 0;
 }
 
@@ -88,6 +114,7 @@ synth_exec(struct rtc_ctx *ctx, int argc, char **argv)
 		{ "activation", required_argument, NULL, 'A' },
 		{ "block", required_argument, NULL, 'B' },
 		{ "roi", required_argument, NULL, 'R' },
+		{ "voxel", required_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -154,6 +181,11 @@ synth_exec(struct rtc_ctx *ctx, int argc, char **argv)
 				return cmd_usage_error(&cmd_synth_entry,
 				    "--block: seconds, 0.1..3600");
 			break;
+		case 'V':
+			if (parse_voxel(optarg, p.voxel) != 0)
+				return cmd_usage_error(&cmd_synth_entry,
+				    "--voxel: X,Y,Z in mm, 0.1..20");
+			break;
 		case 'R':
 			if (parse_roi(optarg, &p.roi) != 0)
 				return cmd_usage_error(&cmd_synth_entry,
@@ -199,14 +231,16 @@ synth_exec(struct rtc_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_synth_entry = {
 	.name = "synth",
-	.usage = "-o DIR [--volumes N] [--matrix XxYxZ] [--tr S] [--seed N] "
-	    "[--motion SPEC] [--activation PCT] [--block S] [--roi X,Y,Z,R]",
+	.usage = "-o DIR [--volumes N] [--matrix XxYxZ] [--voxel X,Y,Z] [--tr S] "
+	    "[--seed N] [--motion SPEC] [--activation PCT] [--block S] "
+	    "[--roi X,Y,Z,R]",
 	.summary = "Write a phantom BOLD series as Siemens-style mosaic DICOMs.",
 	.help =
 	    "  -o, --output DIR     write 001_SSSSSS_VVVVVV.dcm files and "
 	    "truth.tsv here\n"
 	    "  -n, --volumes N      volumes (default 10)\n"
 	    "  -m, --matrix XxYxZ   matrix (default 64x64x27)\n"
+	    "      --voxel X,Y,Z    voxel size in mm (default 3,3,3.5)\n"
 	    "  -t, --tr S           repetition time in seconds (default 2)\n"
 	    "  -s, --seed N         noise seed (default 1); the same seed "
 	    "gives the same files\n"
