@@ -130,8 +130,10 @@ open_nifti(struct rtc_replay *rp, const char *path, double tr,
 	rp->count = (int)nt;
 	rp->frame_bytes = (size_t)rp->nx * (size_t)rp->ny * (size_t)rp->nz *
 	    rtc_dtype_size(rp->dtype);
-	if (rp->frame_bytes * (size_t)nt > RTC_REPLAY_MAX_NIFTI) {
-		rtc_cause_set(cause, "%s: over %zu bytes", path,
+	if (rp->frame_bytes > RTC_REPLAY_MAX_FRAME ||
+	    rp->frame_bytes * (size_t)nt > RTC_REPLAY_MAX_NIFTI) {
+		rtc_cause_set(cause, "%s: too large to replay (at most %zu "
+		    "bytes a volume, %zu in all)", path, RTC_REPLAY_MAX_FRAME,
 		    RTC_REPLAY_MAX_NIFTI);
 		return RTC_ERR_TOO_BIG;
 	}

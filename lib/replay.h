@@ -42,7 +42,8 @@ struct rtc_replay_select {
 };
 
 #define RTC_REPLAY_MAX_FILES 1000000
-#define RTC_REPLAY_MAX_NIFTI ((size_t)64 << 30)
+#define RTC_REPLAY_MAX_NIFTI ((size_t)64 << 30)   /* a whole NIfTI */
+#define RTC_REPLAY_MAX_FRAME ((size_t)1 << 30)    /* one of its volumes */
 
 /*
  * Open input (see above). IN: sel (may be NULL; only for a BIDS
