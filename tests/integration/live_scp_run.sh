@@ -3,8 +3,9 @@
 # volumes and a byte copy of volume 10, sent first) to `rtc live --scp`:
 # every volume is processed once, in order, giving one run1_TR<T>.json
 # and one JSON line on the stimulus listener per volume; the duplicate
-# is dropped with a warning; SIGINT ends the session with its BIDS run
-# finished (10 frames, TR 1.5 s).
+# is dropped with a warning; a caller outside the AE allow-list is
+# refused; SIGINT ends the session with its BIDS run finished (10 frames,
+# TR 1.5 s).
 . "$RTC_TOP_SRCDIR/tests/integration/lib.sh"
 set -e
 
@@ -35,7 +36,8 @@ lport=$(free_port)
 lpid=$!
 port=$(free_port)
 "$RTC_BIN" live --project sample --scp "$port" --bind 127.0.0.1 \
-    --files "$T/files" --feedback "tcp://127.0.0.1:$lport" --out "$T/bids" \
+    --allow-aet SCANNER --files "$T/files" \
+    --feedback "tcp://127.0.0.1:$lport" --out "$T/bids" \
     >"$T/live.out" 2>"$T/live.err" &
 pid=$!
 stop_live() { kill "$pid" "$lpid" 2>/dev/null; true; }
@@ -48,6 +50,16 @@ until grep -q "receiving DICOM" "$T/live.err" 2>/dev/null; do
 	sleep 0.05
 done
 
+# an AE title outside the allow-list is refused; C-ECHO is answered
+set +e
+storescu -aet INTRUDER -aec RTC 127.0.0.1 "$port" "$SRC/001_000013_000001.dcm" \
+    >"$T/intruder" 2>&1
+st=$?
+set -e
+[ "$st" -ne 0 ] || fail "a calling AE title outside the allow-list was accepted"
+if command -v echoscu >/dev/null 2>&1; then
+	expect_status 0 echoscu -aet SCANNER -aec RTC 127.0.0.1 "$port"
+fi
 expect_status 0 storescu -aet SCANNER -aec RTC 127.0.0.1 "$port" "$SRC"/*.dcm
 # every C-STORE was answered: the volumes are queued; give the pipeline
 # the time to write them, then stop as an operator would
