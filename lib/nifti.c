@@ -134,6 +134,22 @@ make_header(const struct rtc_volume *vol, const struct rtc_nifti_opts *o,
 	return ret;
 }
 
+int
+rtc_nifti_header(const struct rtc_volume *vol, const struct rtc_nifti_opts *o,
+    unsigned char hdr[RTC_NIFTI_HDR_SIZE])
+{
+	nifti_1_header h;
+	int r;
+
+	if (vol == NULL || hdr == NULL)
+		return RTC_ERR_INVAL;
+	memset(&h, 0, sizeof(h));
+	if ((r = make_header(vol, o, &h)) != RTC_OK)
+		return r;
+	memcpy(hdr, &h, RTC_NIFTI_HDR_SIZE);
+	return RTC_OK;
+}
+
 static int
 zwrite(znzFile zf, const void *p, size_t n)
 {

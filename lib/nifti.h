@@ -46,6 +46,18 @@ int rtc_nifti_write(const char *path, const struct rtc_volume *vol,
 int rtc_nifti_read(const char *path, size_t max_bytes, struct rtc_volume **out,
     char **cause);
 
+/*
+ * The NIfTI-1 header rtc_nifti_write() writes for vol (voxels at byte
+ * 352, after the 4-byte extension flag), for writers that stream the
+ * voxels themselves (a run written as its volumes arrive). OUT: hdr,
+ * the 348 header bytes in this machine's byte order. RET: RTC_OK,
+ * RTC_ERR_INVAL (a volume nifticlib cannot describe), RTC_ERR_NOMEM.
+ */
+#define RTC_NIFTI_HDR_SIZE 348
+#define RTC_NIFTI_VOX_OFFSET 352
+int rtc_nifti_header(const struct rtc_volume *vol,
+    const struct rtc_nifti_opts *o, unsigned char hdr[RTC_NIFTI_HDR_SIZE]);
+
 /* RET: the NIfTI datatype code of a dtype (DT_INT16 ...), 0 if none. */
 int rtc_nifti_datatype(enum rtc_dtype t);
 

@@ -517,6 +517,7 @@ struct rtc_asm {
 	double normal[3];
 	int nper;                  /* slices per volume, 0 unknown */
 	uint64_t clock;
+	int emitted;               /* volumes handed out in this series */
 	size_t dropped;
 	uint64_t ring[RING];
 	size_t ring_n, ring_at;
@@ -588,6 +589,7 @@ rtc_asm_reset(struct rtc_asm *a)
 	drop_open(a);
 	a->uid[0] = '\0';
 	a->nper = 0;
+	a->emitted = 0;
 	a->ring_n = a->ring_at = 0;
 }
 
@@ -663,6 +665,29 @@ slot_reserve(struct asm_slot *s, size_t slices, size_t slice_bytes)
 	return RTC_OK;
 }
 
+/*
+ * The volume's place in its series, for the realtime ordering queue
+ * (which keys on acquisition_number): per-slice series often give every
+ * slice the same AcquisitionNumber (GE: 1 throughout). In turn: the
+ * files' temporal index; else, with a known slice count, the volume that
+ * the lowest InstanceNumber falls in (instances count slices across the
+ * series: 1..n is volume 1, n+1..2n volume 2); else the order in which
+ * volumes completed.
+ */
+static int
+temporal_key(struct rtc_asm *a, const struct asm_slot *s,
+    const struct rtc_volume *out)
+{
+	int n = a->nper > 0 ? a->nper : s->n;
+
+	a->emitted++;
+	if (s->temporal >= 0)
+		return s->temporal;
+	if (n > 0 && out->acq.instance_number >= 1)
+		return (out->acq.instance_number - 1) / n + 1;
+	return a->emitted;
+}
+
 /* Build out from a full slot; free the slot. */
 static int
 emit(struct rtc_asm *a, struct asm_slot *s, struct rtc_volume *out)
@@ -720,6 +745,7 @@ emit(struct rtc_asm *a, struct asm_slot *s, struct rtc_volume *out)
 		    s->sl[i].instance < out->acq.instance_number))
 			out->acq.instance_number = s->sl[i].instance;
 	}
+	out->acq.acquisition_number = temporal_key(a, s, out);
 	if (rtc_series_slice_times(&s->m0, n, a->stk, trig, acq, times)) {
 		if (out->slice_timing == NULL &&
 		    (out->slice_timing = malloc((size_t)n * sizeof(double))) ==
@@ -762,6 +788,7 @@ start_series(struct rtc_asm *a, const struct rtc_volume *vol,
 {
 	drop_open(a);
 	memcpy(a->uid, m->acq.series_uid, sizeof(a->uid));
+	a->emitted = 0;
 	a->rows = m->rows;
 	a->cols = m->cols;
 	a->dtype = vol->dtype;

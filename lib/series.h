@@ -23,6 +23,11 @@
  *         form volume 1 (handed back when that repeat arrives, one slice
  *         late); later volumes complete on their last slice.
  *    Volumes are reused: in steady state no memory is allocated.
+ *    An assembled volume's acq.acquisition_number is its place in the
+ *    series (what the realtime queue orders by; the slices' own
+ *    AcquisitionNumber is often the same for all, as on GE): the files'
+ *    temporal index, else (lowest InstanceNumber - 1) / slices + 1, else
+ *    the order of completion.
  *
  * Order "by acquisition" compares, in turn, TemporalPositionIdentifier /
  * TemporalPositionIndex, AcquisitionNumber, AcquisitionTime and

@@ -23,6 +23,7 @@
 #include "hash.h"
 #include "log.h"
 #include "synth.h"
+#include "synth_motion.h"
 
 #define DEG (M_PI / 180.0)
 #define SUB 2                 /* sub-samples per axis */
@@ -261,10 +262,15 @@ sample(const struct rtc_synth_params *p, const double *motion, double act,
 						double dz = h[2] -
 						    p->roi.center[2];
 
-						if (dx * dx + dy * dy + dz * dz <
-						    p->roi.radius *
-						    p->roi.radius)
-							v *= 1.0 + act;
+						double d2 = (dx * dx + dy * dy +
+						    dz * dz) / (p->roi.radius *
+						    p->roi.radius);
+
+						/* peaks at the centre, as a
+						 * BOLD response does */
+						if (d2 < 1.0)
+							v *= 1.0 + act *
+							    (1.0 - d2);
 					}
 					sum += v;
 				}
@@ -477,6 +483,7 @@ rtc_synth_write(struct rtc_ctx *ctx, const struct rtc_synth_params *p,
 	struct rtc_synth_truth tr;
 	struct rtc_buf file, truth;
 	double *tmpl = NULL, *work = NULL, *times = NULL, affine[4][4];
+	double rt[3], rr[3];
 	char study[68], series[68], frame[68], sop[68], name[64], desc[64];
 	char *path = NULL;
 	size_t n = (size_t)p->nx * (size_t)p->ny * (size_t)p->nz;
@@ -529,7 +536,8 @@ rtc_synth_write(struct rtc_ctx *ctx, const struct rtc_synth_params *p,
 	d.pe_positive = 1;
 	if ((r = rtc_buf_append_str(&truth, "volume\tfile\tacquisition_time\t"
 	    "trans_x_mm\ttrans_y_mm\ttrans_z_mm\trot_x_deg\trot_y_deg\t"
-	    "rot_z_deg\tactivation\tdrift\n")) != RTC_OK)
+	    "rot_z_deg\tactivation\tdrift\ttrans_x\ttrans_y\ttrans_z\t"
+	    "rot_x\trot_y\trot_z\n")) != RTC_OK)
 		goto out;
 	for (t = 0; t < p->nvol; t++) {
 		if (rtc_ctx_stopping(ctx)) {
@@ -563,8 +571,14 @@ rtc_synth_write(struct rtc_ctx *ctx, const struct rtc_synth_params *p,
 			if ((r = rtc_buf_printf(&truth, "\t%.6f", tr.motion[a])) !=
 			    RTC_OK)
 				goto out;
-		if ((r = rtc_buf_printf(&truth, "\t%.6f\t%.6f\n", tr.activation,
+		if ((r = rtc_buf_printf(&truth, "\t%.6f\t%.6f", tr.activation,
 		    tr.drift)) != RTC_OK)
+			goto out;
+		/* the same motion in rtc's convention (synth_motion.h) */
+		rtc_synth_motion_to_rtc(tr.motion, rt, rr);
+		if ((r = rtc_buf_printf(&truth, "\t%.6f\t%.6f\t%.6f\t%.8f\t%.8f"
+		    "\t%.8f\n", rt[0], rt[1], rt[2], rr[0], rr[1], rr[2])) !=
+		    RTC_OK)
 			goto out;
 	}
 	free(path);

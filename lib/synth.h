@@ -7,8 +7,9 @@
  * A volume samples the phantom at its voxels (2x2x2 sub-samples for
  * partial volume), moved by the volume's rigid motion (when a motion
  * function is set), scaled by a slow drift and by the activation inside
- * a spherical ROI (when its amplitude is set), plus Gaussian noise from a
- * generator seeded by (seed, volume): the same parameters give the same
+ * a spherical ROI (when its amplitude is set: all of it at the centre,
+ * falling as 1 - (r/R)^2 to none at the radius), plus Gaussian noise
+ * from a generator seeded by (seed, volume): the same parameters give the same
  * voxels, volume by volume, whatever order they are made in.
  *
  * Volumes are written as Siemens-style mosaic DICOMs (lib/dicom_write)
@@ -16,9 +17,13 @@
  * truth.tsv saying what was put in each volume. UIDs are 2.25 UUID-form
  * numbers derived from the seed: the whole output is reproducible.
  *
- * Extension points (motion trajectories, block activation): the motion
- * callback and the roi/block fields below; truth.tsv already carries
- * their columns.
+ * truth.tsv: volume, file, acquisition_time, the motion as the generator
+ * applies it (trans_x_mm.. rot_z_deg: LPS, degrees, about the scanner
+ * origin), activation (fractional change in the ROI), drift, then the
+ * same motion in rtc's own convention (trans_x.. rot_z: scanner RAS+,
+ * mm and radians, about the grid centre, which is the origin here): what
+ * rtc's motion estimates should give, relative to the reference volume.
+ * Known trajectories: lib/synth_motion.h.
  */
 #ifndef RTC_SYNTH_H
 #define RTC_SYNTH_H
@@ -40,7 +45,8 @@ typedef int (*rtc_synth_motion_fn)(void *arg, int t, double motion[6]);
 struct rtc_synth_roi {
 	double center[3];     /* LPS mm */
 	double radius;        /* mm */
-	double amplitude;     /* fractional signal change when on; 0: none */
+	double amplitude;     /* fractional signal change at the centre when
+	                       * on; 0: none */
 };
 
 struct rtc_synth_params {

@@ -18,13 +18,20 @@ struct cmd_entry {
 	int (*exec)(struct rtc_ctx *ctx, int argc, char **argv);
 };
 
-extern const struct cmd_entry cmd_help_entry;
-extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_live_entry;
+extern const struct cmd_entry cmd_replay_entry;
+extern const struct cmd_entry cmd_bench_entry;
 extern const struct cmd_entry cmd_convert_entry;
 extern const struct cmd_entry cmd_synth_entry;
-extern const struct cmd_entry cmd_bench_entry;
 extern const struct cmd_entry cmd_fetch_entry;
-extern const struct cmd_entry cmd_submit_entry, cmd_status_entry, cmd_logs_entry, cmd_wait_entry, cmd_cancel_entry, cmd_resubmit_entry;
+extern const struct cmd_entry cmd_submit_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_logs_entry;
+extern const struct cmd_entry cmd_wait_entry;
+extern const struct cmd_entry cmd_cancel_entry;
+extern const struct cmd_entry cmd_resubmit_entry;
+extern const struct cmd_entry cmd_help_entry;
+extern const struct cmd_entry cmd_version_entry;
 
 /* RET: the entry for a verb, or NULL. */
 const struct cmd_entry *cmd_find(const char *name);

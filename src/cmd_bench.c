@@ -16,6 +16,7 @@
 
 static const struct bench_sub *const bench_table[] = {
 	&bench_convert_sub,
+	&bench_live_sub,
 	NULL
 };
 
@@ -86,6 +87,11 @@ const struct cmd_entry cmd_bench_entry = {
 	    "  convert INPUT [--repeat N] [--json]\n"
 	    "      decode each DICOM file of INPUT (file or directory) in\n"
 	    "      process, N rounds, reusing buffers; also from memory, and\n"
-	    "      with the NIfTI write; latency percentiles per volume\n",
+	    "      with the NIfTI write; latency percentiles per volume\n"
+	    "  live INPUT [--project P] [--volumes N] [--feedback URL]\n"
+	    "      [--out DIR] [--json]\n"
+	    "      every volume of INPUT (DICOM directory, 4D NIfTI, BIDS\n"
+	    "      run) through the whole live path (decode, pipeline,\n"
+	    "      feedback outputs), one after another as fast as it goes\n",
 	.exec = bench_exec,
 };

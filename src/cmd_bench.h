@@ -17,6 +17,7 @@ struct bench_sub {
 };
 
 extern const struct bench_sub bench_convert_sub;
+extern const struct bench_sub bench_live_sub;
 
 /* Latency summary of n samples (ns), sorted in place. */
 struct bench_stats {

@@ -16,13 +16,25 @@
 #include "error.h"
 
 static const struct cmd_entry *const cmd_table[] = {
-	&cmd_help_entry,
-	&cmd_version_entry,
+	/* realtime */
+	&cmd_live_entry,
+	&cmd_replay_entry,
+	&cmd_bench_entry,
+	/* imaging */
 	&cmd_convert_entry,
 	&cmd_synth_entry,
-	&cmd_bench_entry,
+	/* data */
 	&cmd_fetch_entry,
-	&cmd_submit_entry, &cmd_status_entry, &cmd_logs_entry, &cmd_wait_entry, &cmd_cancel_entry, &cmd_resubmit_entry,
+	/* batch */
+	&cmd_submit_entry,
+	&cmd_status_entry,
+	&cmd_logs_entry,
+	&cmd_wait_entry,
+	&cmd_cancel_entry,
+	&cmd_resubmit_entry,
+	/* this command */
+	&cmd_help_entry,
+	&cmd_version_entry,
 	NULL
 };
 

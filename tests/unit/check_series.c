@@ -335,6 +335,8 @@ START_TEST(test_asm_known_count)
 		ck_assert_int_eq(((uint16_t *)out->data)[0], vol * 10 + 2);
 		ck_assert_int_eq(((uint16_t *)out->data)[32], vol * 10);
 		ck_assert_int_eq(out->acq.instance_number, vol * 3 + 1);
+		/* the queue's key: the volume's place, from the instances */
+		ck_assert_int_eq(out->acq.acquisition_number, vol + 1);
 		ck_assert_double_eq_tol(out->affine[2][2], 3.0, 1e-12);
 		ck_assert_double_eq_tol(out->affine[2][3], 0.0, 1e-12);
 		if (vol == 1)
@@ -370,6 +372,8 @@ START_TEST(test_asm_learns_count)
 		if (k == 4 || k == 7 || k == 11)
 			ck_assert_int_eq(done, 1);
 		nvol += done;
+		if (done)
+			ck_assert_int_eq(out->acq.acquisition_number, nvol);
 	}
 	ck_assert_int_eq(nvol, 3);
 	ck_assert_int_eq(rtc_asm_slices_per_volume(a), 4);
@@ -552,6 +556,9 @@ START_TEST(test_asm_real_ge)
 			continue;
 		vols++;
 		ck_assert_int_eq(out->nz, 18);
+		/* every GE slice says AcquisitionNumber 1: the volume's key
+		 * comes from its instances */
+		ck_assert_int_eq(out->acq.acquisition_number, vols);
 		ck_assert_double_eq_tol(out->dz, 3.800124, 1e-6);
 		ck_assert_double_eq_tol(out->tr, 1.0, 1e-12);
 		ck_assert_ptr_nonnull(out->slice_timing);
