@@ -3,9 +3,9 @@
  * live path as if it came from the scanner (lib/replay, lib/live).
  *
  * SOURCE resolves to a local run in one place, resolve_source(): local
- * paths as they are; remote OpenNeuro accessions (dsNNNNNN[:TAG]) are
- * recognised there and are the one addition a fetcher needs (download
- * the selected run, return its local path).
+ * paths as they are; an OpenNeuro accession (dsNNNNNN[:TAG]) through
+ * lib/fetch, which downloads just the selected run and the metadata
+ * that interprets it into a cache and returns the run's local NIfTI.
  */
 #include "rtc_build.h"
 
@@ -20,6 +20,8 @@
 #include "cmd_util.h"
 #include "ctx.h"
 #include "error.h"
+#include "fetch.h"
+#include "fsutil.h"
 #include "live.h"
 #include "project.h"
 #include "replay.h"
@@ -40,21 +42,38 @@ is_accession(const char *s)
 }
 
 /*
- * SOURCE -> a local input for rtc_replay_open(). OUT: *local (malloc'd).
- * RET: RTC_OK; RTC_ERR_UNSUPPORTED for a remote source this build cannot
- * fetch.
+ * SOURCE -> a local input for rtc_replay_open(). IN: cache, where remote
+ * runs go (NULL: the default). OUT: *local (malloc'd). RET: RTC_OK, or a
+ * usage or fetch error with *cause.
  */
 static int
 resolve_source(struct rtc_ctx *ctx, const char *source,
-    const struct rtc_replay_select *sel, char **local, char **cause)
+    const struct rtc_replay_select *sel, const char *cache, char **local,
+    char **cause)
 {
-	(void)ctx;
-	(void)sel;
-	if (is_accession(source)) {
-		rtc_cause_set(cause, "%s: remote datasets need `rtc fetch`, "
-		    "which this build does not have; fetch the run and replay "
-		    "the local copy", source);
-		return RTC_ERR_UNSUPPORTED;
+	struct rtc_fetch_run_opts fo;
+	char *root = NULL;
+	int r;
+
+	if (is_accession(source) && !rtc_fs_is_dir(source)) {
+		if (sel->sub == NULL || sel->task == NULL) {
+			rtc_cause_set(cause, "%s: say which run to fetch with "
+			    "--sub L and --task L (and --ses, --run where the "
+			    "dataset has several)", source);
+			return RTC_ERR_INVAL;
+		}
+		memset(&fo, 0, sizeof(fo));
+		fo.accession = source;
+		fo.sub = sel->sub;
+		fo.ses = sel->ses;
+		fo.task = sel->task;
+		fo.run = sel->run;
+		fo.cache_dir = cache;
+		fo.progress = !ctx->quiet;
+		r = rtc_fetch_bids_run(ctx, &fo, local, &root, cause);
+		free(root);
+		/* several runs match: the selection is the user's to fix */
+		return r == RTC_ERR_EXISTS ? RTC_ERR_INVAL : r;
 	}
 	if ((*local = strdup(source)) == NULL)
 		return RTC_ERR_NOMEM;
@@ -77,6 +96,7 @@ replay_exec(struct rtc_ctx *ctx, int argc, char **argv)
 		{ "files", required_argument, NULL, 'F' },
 		{ "volumes", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "cache", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -88,6 +108,7 @@ replay_exec(struct rtc_ctx *ctx, int argc, char **argv)
 	struct rtc_replay *rp = NULL;
 	struct rtc_live *lv = NULL;
 	char *cause = NULL, *local = NULL;
+	const char *cache = NULL;
 	double pace = -1;
 	long v;
 	int ch, fast = 0, r, status, n = 0;
@@ -139,6 +160,9 @@ replay_exec(struct rtc_ctx *ctx, int argc, char **argv)
 		case 'j':
 			c.json = 1;
 			break;
+		case 'C':
+			cache = optarg;
+			break;
 		case 'h':
 			return cmd_show_help(e);
 		default:
@@ -149,8 +173,8 @@ replay_exec(struct rtc_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(e, "replay takes one SOURCE");
 	if (fast && pace > 0)
 		return cmd_usage_error(e, "give --tr or --fast, not both");
-	if ((r = resolve_source(ctx, argv[optind], &sel, &local, &cause)) !=
-	    RTC_OK)
+	if ((r = resolve_source(ctx, argv[optind], &sel, cache, &local,
+	    &cause)) != RTC_OK)
 		return cmd_fail(e, r, &cause);
 	r = rtc_replay_open(ctx, local, &sel, &rp, &cause);
 	free(local);
@@ -199,12 +223,14 @@ const struct cmd_entry cmd_replay_entry = {
 	.name = "replay",
 	.usage = "SOURCE [--sub L] [--ses L] [--task L] [--run N] [--tr S | "
 	    "--fast] [--project P] [--out DIR] [--feedback tcp://HOST:PORT] "
-	    "[--files DIR] [--volumes N] [--json]",
+	    "[--files DIR] [--volumes N] [--json] [--cache DIR]",
 	.summary = "Stream a recorded run through the live path as if from "
 	    "the scanner.",
 	.help =
 	    "  SOURCE               a 4D NIfTI, a DICOM directory, a BIDS "
-	    "dataset or run\n"
+	    "dataset or run,\n"
+	    "                       or an OpenNeuro dataset dsNNNNNN[:TAG] "
+	    "(the run is fetched)\n"
 	    "      --sub, --ses, --task L, --run N\n"
 	    "                       which run of a BIDS dataset\n"
 	    "      --tr S           one volume every S seconds (default: the "
@@ -217,6 +243,9 @@ const struct cmd_entry cmd_replay_entry = {
 	    "tcp://HOST:PORT\n"
 	    "      --files DIR      one DIR/run{R}_TR{T}.json per volume\n"
 	    "  -n, --volumes N      stop after N volumes\n"
-	    "  -j, --json           print the summary as JSON\n",
+	    "  -j, --json           print the summary as JSON\n"
+	    "      --cache DIR      where OpenNeuro runs are fetched to (default "
+	    "rtc.conf\n"
+	    "                       openneuro.cache, else ~/.cache/rtc/openneuro)\n",
 	.exec = replay_exec,
 };

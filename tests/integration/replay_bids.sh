@@ -5,7 +5,7 @@
 #    the TR comes from a sidecar at the dataset's root (inheritance), not
 #    from the image header;
 #  - a single 4D NIfTI replays frame by frame;
-#  - a remote accession is refused with a clear message;
+#  - a remote accession without --sub/--task is refused with what to say;
 #  - the --out dataset is sane: names, descriptions, sidecar, image
 #    shape, tables (and bids-validator agrees when it is installed).
 . "$RTC_TOP_SRCDIR/tests/integration/lib.sh"
@@ -82,8 +82,9 @@ contains "$T/out" "1 run, 5 volumes"
 # pacing: one of --tr and --fast
 expect_status 64 "$RTC_BIN" replay "$nii" --tr 1 --fast
 contains "$T/err" "not both"
-# remote sources: recognised, refused with what to do
-expect_status 65 "$RTC_BIN" replay ds000102 --fast
-contains "$T/err" "remote datasets need"
+# remote sources need a run selection (tests/integration/replay_openneuro.sh
+# fetches one)
+expect_status 64 "$RTC_BIN" replay ds000102 --fast
+contains "$T/err" "--sub L and --task L"
 expect_status 66 "$RTC_BIN" replay "$T/nosuch" --fast
 echo "ok: BIDS selection and inheritance, NIfTI replay, BIDS output"
