@@ -128,38 +128,52 @@ done
 p50_64=$(lat "$T/s64.2.json" p50)
 
 echo
-echo "== 2. RT-Cloud's per-volume conversion (pydicom + anonymise + dcm2niix + nibabel)"
+echo "== 2. RT-Cloud's per-volume conversion (its imageHandling steps: pydicom read and check, anonymise, dcm2niix, nibabel load)"
 if $PY -c 'import pydicom, nibabel, numpy' 2>/dev/null; then
 	cat >"$T/rtcloud.py" <<'PYEOF'
-# RT-Cloud's conversion of one incoming DICOM to NIfTI, as its
-# imageHandling does it per TR: read with pydicom, anonymise, write the
-# DICOM to a temporary folder, run dcm2niix on it, load the NIfTI with
-# nibabel (and its voxels, which the analysis then uses).
-import glob, os, shutil, statistics, subprocess, sys, tempfile, time
+# RT-Cloud's conversion of one incoming DICOM to NIfTI, step for step as
+# its rtCommon/imageHandling.py does it per TR: the file's bytes are read
+# as they arrive (readDicomFromBuffer: dcmread, then a deep copy decoded to
+# test completeness), the pixels decoded (readRetryDicomFromDataInterface),
+# the header anonymised (anonymizeDicom: RT-Cloud's attribute list set to
+# ""), then convertDicomImgToNifti: the DICOM written to a temporary file,
+# dcm2niix run on it (-s y -b n), the NIfTI loaded fully into memory by
+# nibabel (readNifti: to_bytes/from_bytes) and the temporary files removed.
+import copy, glob, os, shutil, statistics, subprocess, sys, tempfile, time, uuid
 import nibabel as nib
 import numpy as np
 import pydicom
+from pydicom.filebase import DicomBytesIO
 
-ANON = ["PatientName", "PatientID", "PatientBirthDate", "PatientSex",
-        "PatientAge", "PatientSize", "PatientWeight", "ReferringPhysicianName",
-        "InstitutionName", "InstitutionAddress", "OperatorsName",
-        "PerformingPhysicianName", "StudyID", "AccessionNumber"]
+ANON = ['PatientID', 'PatientAge', 'PatientBirthDate', 'PatientName',
+        'PatientSex', 'PatientSize', 'PatientWeight', 'PatientPosition',
+        'StudyDate', 'StudyTime', 'SeriesDate', 'SeriesTime',
+        'AcquisitionDate', 'ContentDate', 'ContentTime',
+        'InstanceCreationDate', 'InstanceCreationTime',
+        'PerformedProcedureStepStartDate', 'PerformedProcedureStepStartTime']
+DCM2NIIX = shutil.which("dcm2niix")
 
 def convert(path, tmp):
-    ds = pydicom.dcmread(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    img = pydicom.dcmread(DicomBytesIO(data))
+    test = copy.deepcopy(img)
+    test.convert_pixel_data()
+    img.convert_pixel_data()
     for k in ANON:
-        if k in ds:
-            delattr(ds, k)
-    d = tempfile.mkdtemp(dir=tmp)
-    f = os.path.join(d, "vol.dcm")
-    ds.save_as(f)
-    subprocess.run(["dcm2niix", "-s", "y", "-b", "n", "-z", "n", "-o", d,
-                    "-f", "vol", f], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    img = nib.load(os.path.join(d, "vol.nii"))
-    vox = np.asanyarray(img.dataobj, dtype=np.float32)
-    shutil.rmtree(d)
-    return vox.shape
+        if hasattr(img, k):
+            setattr(img, k, "")
+    dcm = os.path.join(tmp, "tmp_nifti_" + uuid.uuid4().hex + ".dcm")
+    img.save_as(dcm)
+    base = os.path.splitext(dcm)[0]
+    subprocess.run([DCM2NIIX, "-s", "y", "-b", "n", "-o", tmp, "-f",
+                    os.path.basename(base), dcm], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    nii = nib.load(base + ".nii")
+    nii = nii.__class__.from_bytes(nii.to_bytes())
+    os.remove(dcm)
+    os.remove(base + ".nii")
+    return nii.shape
 
 files = sorted(f for f in glob.glob(os.path.join(sys.argv[1], "*.dcm")))
 n = int(sys.argv[2])
