@@ -38,6 +38,7 @@
 
 #include "error.h"
 #include "kern_motion.h"
+#include "volume.h"
 #include "kern_smooth.h"
 #include "mask.h"
 
@@ -100,25 +101,6 @@ rtc_motion_opts_init(struct rtc_motion_opts *o)
 
 /* ---- rigid transform algebra ---- */
 
-static void
-rot_matrix(const double rot[3], double R[3][3])
-{
-	double ca = cos(rot[0]), sa = sin(rot[0]);
-	double cb = cos(rot[1]), sb = sin(rot[1]);
-	double cg = cos(rot[2]), sg = sin(rot[2]);
-
-	/* Rz(g) . Ry(b) . Rx(a) */
-	R[0][0] = cg * cb;
-	R[0][1] = cg * sb * sa - sg * ca;
-	R[0][2] = cg * sb * ca + sg * sa;
-	R[1][0] = sg * cb;
-	R[1][1] = sg * sb * sa + cg * ca;
-	R[1][2] = sg * sb * ca - cg * sa;
-	R[2][0] = -sb;
-	R[2][1] = cb * sa;
-	R[2][2] = cb * ca;
-}
-
 void
 rtc_motion_params_to_matrix(const double trans[3], const double rot[3],
     const double c[3], double T[4][4])
@@ -126,7 +108,7 @@ rtc_motion_params_to_matrix(const double trans[3], const double rot[3],
 	double R[3][3];
 	int r;
 
-	rot_matrix(rot, R);
+	rtc_rotation_zyx(rot, R);
 	for (r = 0; r < 3; r++) {
 		T[r][0] = R[r][0];
 		T[r][1] = R[r][1];

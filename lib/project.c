@@ -513,8 +513,8 @@ find_condition(const struct rtc_project *p, const char *name)
 	return -1;
 }
 
-static int
-find_roi(const struct rtc_project *p, const char *name)
+int
+rtc_project_roi_index(const struct rtc_project *p, const char *name)
 {
 	int i;
 
@@ -524,8 +524,8 @@ find_roi(const struct rtc_project *p, const char *name)
 	return -1;
 }
 
-static int
-find_contrast(const struct rtc_project *p, const char *name)
+int
+rtc_project_contrast_index(const struct rtc_project *p, const char *name)
 {
 	int i;
 
@@ -632,7 +632,7 @@ parse_glm(struct rtc_project *p, json_t *g, char **cause)
 				return r;
 			if (c->name[0] == '\0')
 				return bad(cause, pre, "needs a name");
-			if (find_contrast(p, c->name) >= 0)
+			if (rtc_project_contrast_index(p, c->name) >= 0)
 				return bad(cause, pre, "a contrast of that name "
 				    "exists");
 			w = json_object_get(e, "weights");
@@ -702,7 +702,7 @@ parse_rois(struct rtc_project *p, json_t *a, char **cause)
 			return r;
 		if (roi->name[0] == '\0')
 			return bad(cause, pre, "needs a name");
-		if (find_roi(p, roi->name) >= 0)
+		if (rtc_project_roi_index(p, roi->name) >= 0)
 			return bad(cause, pre, "an ROI of that name exists");
 		kinds = brain + (roi->mask != NULL) + (s != NULL);
 		if (kinds != 1)
@@ -789,7 +789,8 @@ parse_classifier(struct rtc_project *p, json_t *c, char **cause)
 		mode = p->pipeline.classifier.weights != NULL ? 0 : 1;
 	p->pipeline.classifier.online = mode == 1;
 	if (features != NULL && strcmp(features, "brain") != 0) {
-		p->pipeline.classifier.features_roi = find_roi(p, features);
+		p->pipeline.classifier.features_roi =
+		    rtc_project_roi_index(p, features);
 		if (p->pipeline.classifier.features_roi < 0) {
 			rtc_cause_set(cause, "pipeline.classifier.features: no ROI "
 			    "named '%s' (or use \"brain\")", features);

@@ -237,6 +237,11 @@ int rtc_project_parse(const char *text, size_t len, const char *name,
 
 void rtc_project_free(struct rtc_project *p);
 
+/* RET: the index of the ROI / contrast of that name, or -1. */
+int rtc_project_roi_index(const struct rtc_project *p, const char *name);
+int rtc_project_contrast_index(const struct rtc_project *p,
+    const char *name);
+
 /*
  * Parse a measure name ("target.psc", "target.t.task", "classifier",
  * "classifier.prob", "fd", "analysis.NAME") against p's ROIs and

@@ -13,28 +13,6 @@
 #include "error.h"
 #include "project.h"
 
-static int
-find_roi(const struct rtc_project *p, const char *name)
-{
-	int i;
-
-	for (i = 0; i < p->pipeline.n_rois; i++)
-		if (strcmp(p->pipeline.rois[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
-static int
-find_contrast(const struct rtc_project *p, const char *name)
-{
-	int i;
-
-	for (i = 0; i < p->pipeline.n_contrasts; i++)
-		if (strcmp(p->pipeline.contrasts[i].name, name) == 0)
-			return i;
-	return -1;
-}
-
 int
 rtc_project_measure(const struct rtc_project *p, const char *s,
     struct rtc_proj_measure *m, char **cause)
@@ -103,7 +81,7 @@ rtc_project_measure(const struct rtc_project *p, const char *s,
 	roi[dot - s] = '\0';
 	snprintf(rest, sizeof(rest), "%s", dot + 1);
 	x.kind = RTC_PROJ_MEAS_ROI;
-	x.roi = find_roi(p, roi);
+	x.roi = rtc_project_roi_index(p, roi);
 	if (x.roi < 0) {
 		rtc_cause_set(cause, "'%s': no ROI named '%s'", s, roi);
 		return RTC_ERR_INVAL;
@@ -114,7 +92,7 @@ rtc_project_measure(const struct rtc_project *p, const char *s,
 			return RTC_ERR_INVAL;
 		}
 		x.stat = RTC_PROJ_STAT_T;
-		x.contrast = find_contrast(p, rest + 2);
+		x.contrast = rtc_project_contrast_index(p, rest + 2);
 		if (x.contrast < 0) {
 			rtc_cause_set(cause, "'%s': no contrast named '%s'", s,
 			    rest + 2);

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "synth.h"
 #include "synth_motion.h"
+#include "volume.h"
 
 #define DEG (M_PI / 180.0)
 #define SUB 2                 /* sub-samples per axis */
@@ -180,25 +181,6 @@ rtc_synth_phantom(double x, double y, double z)
 	return 650.0;                /* white matter */
 }
 
-/* Rotation matrix of rotations (deg) about x, then y, then z. */
-static void
-rotation(const double m[6], double R[3][3])
-{
-	double a = m[3] * DEG, b = m[4] * DEG, g = m[5] * DEG;
-	double ca = cos(a), sa = sin(a), cb = cos(b), sb = sin(b);
-	double cg = cos(g), sg = sin(g);
-
-	R[0][0] = cg * cb;
-	R[0][1] = cg * sb * sa - sg * ca;
-	R[0][2] = cg * sb * ca + sg * sa;
-	R[1][0] = sg * cb;
-	R[1][1] = sg * sb * sa + cg * ca;
-	R[1][2] = sg * sb * ca - cg * sa;
-	R[2][0] = -sb;
-	R[2][1] = cb * sa;
-	R[2][2] = cb * ca;
-}
-
 /*
  * Sample the phantom (moved by motion, NULL: still) at every voxel;
  * act > 0 scales the ROI. OUT: out[nvox] (noise-free intensities).
@@ -218,9 +200,12 @@ sample(const struct rtc_synth_params *p, const double *motion, double act,
 		A[1][a] = -A[1][a];
 	}
 	if (motion != NULL) {
+		double rot[3] = { motion[3] * DEG, motion[4] * DEG,
+		    motion[5] * DEG };
+
 		for (a = 0; a < 6; a++)
 			moved |= motion[a] != 0.0;
-		rotation(motion, R);
+		rtc_rotation_zyx(rot, R);
 	}
 	for (k = 0; k < p->nz; k++)
 		for (j = 0; j < p->ny; j++)

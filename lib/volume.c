@@ -209,6 +209,24 @@ rtc_volume_update_voxel_size(struct rtc_volume *v)
 }
 
 void
+rtc_rotation_zyx(const double rot[3], double R[3][3])
+{
+	double ca = cos(rot[0]), sa = sin(rot[0]);
+	double cb = cos(rot[1]), sb = sin(rot[1]);
+	double cg = cos(rot[2]), sg = sin(rot[2]);
+
+	R[0][0] = cg * cb;
+	R[0][1] = cg * sb * sa - sg * ca;
+	R[0][2] = cg * sb * ca + sg * sa;
+	R[1][0] = sg * cb;
+	R[1][1] = sg * sb * sa + cg * ca;
+	R[1][2] = sg * sb * ca - cg * sa;
+	R[2][0] = -sb;
+	R[2][1] = cb * sa;
+	R[2][2] = cb * ca;
+}
+
+void
 rtc_affine_mul(const double a[4][4], const double b[4][4], double out[4][4])
 {
 	double t[4][4];

@@ -79,6 +79,10 @@ void rtc_volume_vox2world(const struct rtc_volume *v, double i, double j,
 /* Set dx/dy/dz from the column norms of the affine. */
 void rtc_volume_update_voxel_size(struct rtc_volume *v);
 
+/* The rotation matrix R = Rz(rot[2]) . Ry(rot[1]) . Rx(rot[0]), angles in
+ * radians: the convention of rigid motion parameters everywhere in rtc. */
+void rtc_rotation_zyx(const double rot[3], double R[3][3]);
+
 /* 4x4 affine helpers. RET of invert: RTC_OK or RTC_ERR_INVAL if singular. */
 int rtc_affine_invert(const double a[4][4], double out[4][4]);
 void rtc_affine_mul(const double a[4][4], const double b[4][4],

@@ -117,6 +117,36 @@ START_TEST(test_copy_header)
 }
 END_TEST
 
+START_TEST(test_rotation_zyx)
+{
+	double rot[3] = { 0.1, -0.2, 0.3 }, R[3][3], Rx[3][3] = { { 0 } },
+	    Ry[3][3] = { { 0 } }, Rz[3][3] = { { 0 } }, t[3][3], want[3][3];
+	int r, c, k;
+
+	Rx[0][0] = 1;
+	Rx[1][1] = cos(0.1); Rx[1][2] = -sin(0.1);
+	Rx[2][1] = sin(0.1); Rx[2][2] = cos(0.1);
+	Ry[1][1] = 1;
+	Ry[0][0] = cos(-0.2); Ry[0][2] = sin(-0.2);
+	Ry[2][0] = -sin(-0.2); Ry[2][2] = cos(-0.2);
+	Rz[2][2] = 1;
+	Rz[0][0] = cos(0.3); Rz[0][1] = -sin(0.3);
+	Rz[1][0] = sin(0.3); Rz[1][1] = cos(0.3);
+	for (r = 0; r < 3; r++)
+		for (c = 0; c < 3; c++)
+			for (t[r][c] = 0, k = 0; k < 3; k++)
+				t[r][c] += Ry[r][k] * Rx[k][c];
+	for (r = 0; r < 3; r++)
+		for (c = 0; c < 3; c++)
+			for (want[r][c] = 0, k = 0; k < 3; k++)
+				want[r][c] += Rz[r][k] * t[k][c];
+	rtc_rotation_zyx(rot, R);
+	for (r = 0; r < 3; r++)
+		for (c = 0; c < 3; c++)
+			ck_assert_double_eq_tol(R[r][c], want[r][c], 1e-15);
+}
+END_TEST
+
 START_TEST(test_dtype_names)
 {
 	ck_assert_uint_eq(rtc_dtype_size(RTC_DT_FLOAT64), 8);
@@ -137,6 +167,7 @@ volume_suite(void)
 	tcase_add_test(tc, test_affine_invert);
 	tcase_add_test(tc, test_vox2world_and_voxel_size);
 	tcase_add_test(tc, test_copy_header);
+	tcase_add_test(tc, test_rotation_zyx);
 	tcase_add_test(tc, test_dtype_names);
 	suite_add_tcase(s, tc);
 	return s;
