@@ -1227,6 +1227,14 @@ rtc_project_find(const char *spec, char **path, char **cause)
 		*path = strdup(buf);
 		return *path ? RTC_OK : RTC_ERR_NOMEM;
 	}
+#ifdef RTC_SRC_PROJECTS
+	/* rtc run from its build tree, not installed: the source's projects */
+	snprintf(buf, sizeof(buf), "%s/%s/project.toml", RTC_SRC_PROJECTS, spec);
+	if (rtc_fs_is_file(buf)) {
+		*path = strdup(buf);
+		return *path ? RTC_OK : RTC_ERR_NOMEM;
+	}
+#endif
 	rtc_cause_set(cause, "project '%s' not found in %s%s%s/projects (set "
 	    "RTC_PROJECTS_DIR, or give a path)", spec, tried, off ? ", " : "",
 	    RTC_PKGDATADIR);
