@@ -7,7 +7,8 @@ that contain '+', '/' and '='), an OpenNeuro-shaped GraphQL endpoint at
 /crn/graphql, and injects faults on request:
 
   --faults FILE   JSON: {"KEY": ["cut:N", "short:N", "status:503",
-                  "html200", "jsonerr200", "stall:S", "ok", ...], ...}
+                  "html200", "jsonerr200", "bigrange", "stall:S", "ok",
+                  ...], ...}
                   Each GET of KEY (the key relative to --prefix) takes the
                   next behaviour; once the list is used up, "ok". The key
                   "?list" applies to listing pages, "?graphql" to GraphQL
@@ -177,6 +178,12 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "jsonerr200":
             page = b'{"error": "an unknown error occurred accessing this file"}'
             return 200, self.send_body(200, "application/json", page)
+        if kind == "bigrange":
+            # numbers just past a signed 64-bit integer in the headers
+            huge = "9" * 19
+            return 200, self.send_body(200, "application/octet-stream",
+                                       data, {"Content-Range": "bytes %s-%s/%s"
+                                              % (huge, huge, huge)})
         if kind == "stall":
             time.sleep(float(arg))
         start, end = 0, len(data) - 1
