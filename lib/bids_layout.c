@@ -272,12 +272,15 @@ out:
 	return r;
 }
 
-/* Mark (or add) the participants listed in participants.tsv. */
+/* Mark (or add) the participants listed in participants.tsv. The folder
+ * participants are sorted first and looked up by bsearch; labels only the
+ * TSV names are appended (duplicates among them go in dedupe()), so a
+ * file of millions of lines costs n log n, not n squared. */
 static int
 read_participants_tsv(struct rtc_bids_layout *l, size_t *cap, char **cause)
 {
 	char *path = NULL, *text = NULL, *line, *next, *end;
-	size_t len = 0;
+	size_t len = 0, ndir = l->n;
 	int col = -1, r, lineno = 0;
 
 	if (rtc_fs_join_safe(l->root, "participants.tsv", &path) != RTC_OK)
@@ -298,6 +301,8 @@ read_participants_tsv(struct rtc_bids_layout *l, size_t *cap, char **cause)
 		r = RTC_ERR_FORMAT;
 		goto out;
 	}
+	if (ndir > 1)
+		qsort(l->p, ndir, sizeof(*l->p), cmp_participant);
 	end = text + len;
 	for (line = text; line < end; line = next) {
 		char *nl = memchr(line, '\n', (size_t)(end - line)), *field;
@@ -336,12 +341,21 @@ read_participants_tsv(struct rtc_bids_layout *l, size_t *cap, char **cause)
 					goto out;
 				}
 				{
-					struct rtc_bids_participant *p = NULL;
-					size_t i;
+					struct rtc_bids_participant key, *p = NULL;
 
-					for (i = 0; i < l->n; i++)
-						if (strcmp(l->p[i].label, lab) == 0)
-							p = &l->p[i];
+					snprintf(key.label, sizeof(key.label), "%s",
+					    lab);
+					if (ndir > 0)
+						p = bsearch(&key, l->p, ndir,
+						    sizeof(*l->p), cmp_participant);
+					if (p == NULL && l->n >=
+					    RTC_BIDS_LAYOUT_MAX_PARTICIPANTS) {
+						rtc_cause_set(cause, "%s: more than %d "
+						    "participants", path,
+						    RTC_BIDS_LAYOUT_MAX_PARTICIPANTS);
+						r = RTC_ERR_TOO_BIG;
+						goto out;
+					}
 					if (p == NULL &&
 					    (p = add_participant(l, cap, lab)) == NULL) {
 						r = RTC_ERR_NOMEM;
@@ -368,6 +382,35 @@ out:
 	free(text);
 	free(path);
 	return r;
+}
+
+/* Sort the participants and merge the TSV's repeated labels (only labels
+ * without a folder can repeat: they hold no files). */
+static void
+dedupe(struct rtc_bids_layout *l)
+{
+	size_t i, k = 0;
+
+	if (l->n > 1)
+		qsort(l->p, l->n, sizeof(*l->p), cmp_participant);
+	for (i = 0; i < l->n; i++) {
+		if (k > 0 && strcmp(l->p[k - 1].label, l->p[i].label) == 0) {
+			struct rtc_bids_participant t;
+
+			if (l->p[i].has_dir && !l->p[k - 1].has_dir) {
+				t = l->p[k - 1];
+				l->p[k - 1] = l->p[i];
+				l->p[i] = t;
+			}
+			l->p[k - 1].in_tsv |= l->p[i].in_tsv;
+			participant_free(&l->p[i]);
+			continue;
+		}
+		if (k != i)
+			l->p[k] = l->p[i];
+		k++;
+	}
+	l->n = k;
 }
 
 int
@@ -446,8 +489,7 @@ rtc_bids_layout_scan(const char *root, struct rtc_bids_layout **out,
 	r = read_participants_tsv(l, &cap, cause);
 	if (r != RTC_OK)
 		goto fail;
-	if (l->n > 1)
-		qsort(l->p, l->n, sizeof(*l->p), cmp_participant);
+	dedupe(l);
 	closedir(d);
 	close(rootfd);
 	*out = l;
