@@ -632,7 +632,9 @@ rtc_http_redact_url(const char *url, char *out, size_t outsz)
 		const char *auth = scheme + 3;
 		const char *slash = auth + strcspn(auth, "/?#");
 
-		at = memchr(auth, '@', (size_t)(slash - auth));
+		/* user:password ends at the last '@' (a password may hold
+		 * one, unescaped) */
+		at = memrchr(auth, '@', (size_t)(slash - auth));
 		PUT(p, (size_t)(auth - p));
 		if (at != NULL) {
 			PUT("REDACTED@", 9);

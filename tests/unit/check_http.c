@@ -443,6 +443,9 @@ START_TEST(test_redact_url)
 	    "&x-amz-security-token=REDACTED&versionId=7");
 	ck_assert_str_eq(rtc_http_redact_url("http://user:pw@h:1/p?a=1", out,
 	    sizeof(out)), "http://REDACTED@h:1/p?a=1");
+	/* nothing of a password holding '@' (found by tests/fuzz/fuzz_http) */
+	ck_assert_str_eq(rtc_http_redact_url("http://user:p@ss@h/p", out,
+	    sizeof(out)), "http://REDACTED@h/p");
 	ck_assert_str_eq(rtc_http_redact_url("http://h/p", out, sizeof(out)),
 	    "http://h/p");
 	ck_assert_str_eq(rtc_http_redact_url("http://h/p?X-Amz-Signature=1#f",
