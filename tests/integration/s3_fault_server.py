@@ -11,8 +11,10 @@ that contain '+', '/' and '='), an OpenNeuro-shaped GraphQL endpoint at
                   ...], ...}
                   Each GET of KEY (the key relative to --prefix) takes the
                   next behaviour; once the list is used up, "ok". The key
-                  "?list" applies to listing pages, "?graphql" to GraphQL
-                  posts ("error200", "error200:MSG", "status:N", "ok").
+                  "?list" applies to listing pages ("status:N",
+                  "foreign:KEY" adds KEY whatever the prefix, "ok"),
+                  "?graphql" to GraphQL posts ("error200",
+                  "error200:MSG", "status:N", "ok").
   --extra-key K   list a key that is not on disk (unsafe names: "../x");
                   GET of it serves a few bytes.
   --log FILE      one line per request: METHOD PATH RANGE STATUS BYTES
@@ -253,6 +255,10 @@ class Handler(BaseHTTPRequestHandler):
         keys = sorted(ARGS.prefix + k for k in FILES)
         keys = [k for k in keys if k.startswith(prefix) and k > after]
         page, rest = keys[:maxkeys], keys[maxkeys:]
+        foreign = arg if kind == "foreign" else None
+        if foreign is not None:
+            # a key, as is, that the prefix asked for does not cover
+            page = [foreign] + page
         enc = q.get("encoding-type") == ["url"] and not ARGS.no_encoding
 
         def shown(k):
@@ -269,7 +275,8 @@ class Handler(BaseHTTPRequestHandler):
             out.append("<NextContinuationToken>%s</NextContinuationToken>"
                        % token_for(page[-1]))
         for k in page:
-            data = body_of(k[len(ARGS.prefix):])
+            data = (b"outside\n" if k == foreign else
+                    body_of(k[len(ARGS.prefix):]))
             out.append("<Contents><Key>%s</Key><LastModified>2024-01-01T00:"
                        "00:00.000Z</LastModified><ETag>&quot;%s&quot;</ETag>"
                        "<Size>%d</Size><StorageClass>STANDARD</StorageClass>"
