@@ -3,9 +3,10 @@
  * lib/creds reads them: rtc_creds_ini_get / _has_section, and the whole
  * lookup rtc_creds_load does with the input as both files.
  *
- * Invariants: a value found is a substring of one line of the text,
- * without the line break, trimmed; a key found is in a section that
- * exists; loaded credentials are both keys or neither, with a region.
+ * Invariants: a value found holds no line break and is trimmed; a key
+ * found is in a section that exists (or the text is malformed further
+ * on); a malformed file never loads; loaded credentials are both keys or
+ * neither, with a region.
  * Seeds: tests/fuzz/corpus/creds.
  */
 #include "rtc_build.h"
@@ -43,6 +44,17 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* RET: nonzero when a line of the text is malformed (a scan for a
+ * section no file has reads every line). */
+static int
+malformed(const char *text, size_t len)
+{
+	char *v = NULL;
+
+	return rtc_creds_ini_get(text, len, "\x01", "\x01", &v, NULL) ==
+	    RTC_ERR_FORMAT;
+}
+
 static void
 lookup(const char *text, size_t len, const char *section, const char *key)
 {
@@ -58,7 +70,9 @@ lookup(const char *text, size_t len, const char *section, const char *key)
 		FUZZ_CHECK(n == 0 || (!isspace((unsigned char)v[0]) &&
 		    !isspace((unsigned char)v[n - 1])));
 		FUZZ_CHECK(n <= len);
-		FUZZ_CHECK(rtc_creds_ini_has_section(text, len, section));
+		/* a value is found before a later malformed line is seen */
+		FUZZ_CHECK(rtc_creds_ini_has_section(text, len, section) ||
+		    malformed(text, len));
 		free(v);
 	} else {
 		FUZZ_CHECK(r == RTC_ERR_NOT_FOUND || r == RTC_ERR_FORMAT);
@@ -95,6 +109,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < 2; i++) {
 		o.profile = i == 0 ? NULL : "dev";
 		if (rtc_creds_load(ctx, &o, &c, &cause) == RTC_OK) {
+			/* a malformed file is an error, never a quiet
+			 * fallback to no credentials */
+			FUZZ_CHECK(!malformed(text, size));
 			FUZZ_CHECK(c->region != NULL && c->region[0] != '\0');
 			FUZZ_CHECK((c->access_key == NULL) ==
 			    (c->secret_key == NULL));
