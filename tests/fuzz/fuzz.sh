@@ -105,6 +105,12 @@ build() {
 			fi
 			hobjs="$hobjs $eo"
 		done
+		relink=
+		for o in $hobjs "$obj/librtc-fuzz.a"; do
+			[ "$o" -nt "tests/fuzz/fuzz_$n" ] && relink=1
+		done
+		[ -f "tests/fuzz/fuzz_$n" ] || relink=1
+		[ -n "$relink" ] || continue
 		echo "  FUZZLD   tests/fuzz/fuzz_$n"
 		# shellcheck disable=SC2086
 		$FUZZ_CXX $FUZZ_CFLAGS -fsanitize=fuzzer -o "tests/fuzz/fuzz_$n" \
