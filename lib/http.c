@@ -626,8 +626,13 @@ rtc_http_redact_url(const char *url, char *out, size_t outsz)
 
 	if (outsz == 0)
 		return out;
-	/* user:password@ in the authority */
+	/* user:password@ in the authority; "://" counts only after a
+	 * scheme (a query may hold another URL) */
 	scheme = strstr(p, "://");
+	if (scheme != NULL && (scheme == p ||
+	    strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789+.-") != (size_t)(scheme - p)))
+		scheme = NULL;
 	if (scheme != NULL) {
 		const char *auth = scheme + 3;
 		const char *slash = auth + strcspn(auth, "/?#");

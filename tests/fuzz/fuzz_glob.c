@@ -62,7 +62,8 @@ folders(const char *pat, const char *path)
 		for (q = below; *q != '\0'; q++)
 			if (*q == '.' && (q == below || q[-1] == '/'))
 				hidden = 1;
-		if (!hidden && *below != '\0' && rtc_glob_dir_covered(pat, dir))
+		if (!hidden && below[strspn(below, "/")] != '\0' &&
+		    rtc_glob_dir_covered(pat, dir))
 			FUZZ_CHECK(m);
 	}
 }

@@ -71,7 +71,12 @@ redact(const char *url)
 	for (i = 0; secret[i] != NULL; i++)
 		if ((v = param(out, secret[i], &vl)) != NULL)
 			FUZZ_CHECK(vl == 8 && strncmp(v, "REDACTED", 8) == 0);
+	/* the authority, when the URL starts with scheme:// */
 	auth = strstr(out, "://");
+	if (auth != NULL && (auth == out || strspn(out, "abcdefghijklmnopqrstu"
+	    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-") !=
+	    (size_t)(auth - out)))
+		auth = NULL;
 	if (auth != NULL) {
 		auth += 3;
 		end = auth + strcspn(auth, "/?#");

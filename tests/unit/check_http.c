@@ -446,6 +446,10 @@ START_TEST(test_redact_url)
 	/* nothing of a password holding '@' (found by tests/fuzz/fuzz_http) */
 	ck_assert_str_eq(rtc_http_redact_url("http://user:p@ss@h/p", out,
 	    sizeof(out)), "http://REDACTED@h/p");
+	/* another URL in the query is not the scheme's (tests/fuzz/fuzz_http) */
+	ck_assert_str_eq(rtc_http_redact_url("h/k?X-Amz-Signature=s&u=http://"
+	    "a:b@x/", out, sizeof(out)), "h/k?X-Amz-Signature=REDACTED&u=http://"
+	    "a:b@x/");
 	ck_assert_str_eq(rtc_http_redact_url("http://h/p", out, sizeof(out)),
 	    "http://h/p");
 	ck_assert_str_eq(rtc_http_redact_url("http://h/p?X-Amz-Signature=1#f",
