@@ -251,6 +251,12 @@ START_TEST(test_glob)
 	ck_assert(!rtc_bids_glob_match("/anat/*", "anat/x"));
 	ck_assert(!rtc_bids_glob_match("anat/*", "anat"));
 	ck_assert(!rtc_bids_glob_match("anat", "anat/x"));
+	/* many "**" against a deep path stay fast (the recursion took
+	 * exponential time; found by tests/fuzz/fuzz_glob) */
+	ck_assert(!rtc_bids_glob_match("**/**/**/**/**/**/**/**/**/**/**/**/"
+	    "**/**/**/**/**/**/**/**/x", "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/y"));
+	ck_assert(rtc_bids_glob_match("**/**/**/**/**/**/**/**/**/**/**/**/"
+	    "**/**/**/**/**/**/**/**/y", "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/y"));
 }
 END_TEST
 
