@@ -23,6 +23,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -699,6 +700,8 @@ fields(char *line, char **f, int n)
 	return i;
 }
 
+/* sacct's "CODE:SIGNAL". RET: 128 + a signal that ended the job, else
+ * the exit code; -1 when unknown or out of range (0..255). */
 static int
 exit_code_of(const char *s)
 {
@@ -711,8 +714,8 @@ exit_code_of(const char *s)
 	if (*end == ':')
 		sig = strtol(end + 1, NULL, 10);
 	if (sig > 0)
-		return (int)(128 + sig);
-	return (int)code;
+		return sig < 128 ? (int)(128 + sig) : -1;
+	return code >= 0 && code <= 255 ? (int)code : -1;
 }
 
 /* Run sacct (name: NULL) or squeue over ids and collect what they say. */
@@ -769,7 +772,7 @@ ask_cli(struct slurm *s, int use_sacct, const char *ids, const char *since,
 	}
 	for (line = out.data; r == RTC_OK && line != NULL && *line != '\0';
 	    line = next) {
-		char *f[5];
+		char *f[5] = { NULL, NULL, NULL, NULL, NULL };
 		struct seen e;
 
 		next = strchr(line, '\n');
@@ -918,8 +921,11 @@ lookup_token(const struct seenv *sv, struct rtc_backend_query *q)
 		if (strncmp(e->name, q->token, tl) != 0 || e->name[tl] != '-' ||
 		    e->name[tl + 1] != 'o')
 			continue;
+		if (!isdigit((unsigned char)e->name[tl + 2]))
+			continue;
+		errno = 0;
 		off = strtol(e->name + tl + 2, &end, 10);
-		if (*end != '\0')
+		if (*end != '\0' || errno != 0 || off > INT_MAX)
 			continue;
 		task = q->idx - off;
 		if (task >= e->lo && task <= e->hi) {

@@ -272,12 +272,15 @@ out:
 	return r;
 }
 
-/* Mark (or add) the participants listed in participants.tsv. */
+/* Mark (or add) the participants listed in participants.tsv. The folder
+ * participants are sorted first and looked up by bsearch; labels only the
+ * TSV names are appended (duplicates among them go in dedupe()), so a
+ * file of millions of lines costs n log n, not n squared. */
 static int
 read_participants_tsv(struct rtc_bids_layout *l, size_t *cap, char **cause)
 {
 	char *path = NULL, *text = NULL, *line, *next, *end;
-	size_t len = 0;
+	size_t len = 0, ndir = l->n;
 	int col = -1, r, lineno = 0;
 
 	if (rtc_fs_join_safe(l->root, "participants.tsv", &path) != RTC_OK)
@@ -298,6 +301,8 @@ read_participants_tsv(struct rtc_bids_layout *l, size_t *cap, char **cause)
 		r = RTC_ERR_FORMAT;
 		goto out;
 	}
+	if (ndir > 1)
+		qsort(l->p, ndir, sizeof(*l->p), cmp_participant);
 	end = text + len;
 	for (line = text; line < end; line = next) {
 		char *nl = memchr(line, '\n', (size_t)(end - line)), *field;
@@ -336,12 +341,21 @@ read_participants_tsv(struct rtc_bids_layout *l, size_t *cap, char **cause)
 					goto out;
 				}
 				{
-					struct rtc_bids_participant *p = NULL;
-					size_t i;
+					struct rtc_bids_participant key, *p = NULL;
 
-					for (i = 0; i < l->n; i++)
-						if (strcmp(l->p[i].label, lab) == 0)
-							p = &l->p[i];
+					snprintf(key.label, sizeof(key.label), "%s",
+					    lab);
+					if (ndir > 0)
+						p = bsearch(&key, l->p, ndir,
+						    sizeof(*l->p), cmp_participant);
+					if (p == NULL && l->n >=
+					    RTC_BIDS_LAYOUT_MAX_PARTICIPANTS) {
+						rtc_cause_set(cause, "%s: more than %d "
+						    "participants", path,
+						    RTC_BIDS_LAYOUT_MAX_PARTICIPANTS);
+						r = RTC_ERR_TOO_BIG;
+						goto out;
+					}
 					if (p == NULL &&
 					    (p = add_participant(l, cap, lab)) == NULL) {
 						r = RTC_ERR_NOMEM;
@@ -368,6 +382,35 @@ out:
 	free(text);
 	free(path);
 	return r;
+}
+
+/* Sort the participants and merge the TSV's repeated labels (only labels
+ * without a folder can repeat: they hold no files). */
+static void
+dedupe(struct rtc_bids_layout *l)
+{
+	size_t i, k = 0;
+
+	if (l->n > 1)
+		qsort(l->p, l->n, sizeof(*l->p), cmp_participant);
+	for (i = 0; i < l->n; i++) {
+		if (k > 0 && strcmp(l->p[k - 1].label, l->p[i].label) == 0) {
+			struct rtc_bids_participant t;
+
+			if (l->p[i].has_dir && !l->p[k - 1].has_dir) {
+				t = l->p[k - 1];
+				l->p[k - 1] = l->p[i];
+				l->p[i] = t;
+			}
+			l->p[k - 1].in_tsv |= l->p[i].in_tsv;
+			participant_free(&l->p[i]);
+			continue;
+		}
+		if (k != i)
+			l->p[k] = l->p[i];
+		k++;
+	}
+	l->n = k;
 }
 
 int
@@ -446,8 +489,7 @@ rtc_bids_layout_scan(const char *root, struct rtc_bids_layout **out,
 	r = read_participants_tsv(l, &cap, cause);
 	if (r != RTC_OK)
 		goto fail;
-	if (l->n > 1)
-		qsort(l->p, l->n, sizeof(*l->p), cmp_participant);
+	dedupe(l);
 	closedir(d);
 	close(rootfd);
 	*out = l;
@@ -474,56 +516,121 @@ rtc_bids_layout_find(const struct rtc_bids_layout *l, const char *label)
 	return bsearch(&key, l->p, l->n, sizeof(*l->p), cmp_participant);
 }
 
-/* Match pattern components against path components, ** included. */
+/*
+ * Glob matching, component by component, ** included. A state is (pattern
+ * component i, path component j); index n means the end of the string.
+ * Each state is decided once (memo), so patterns of many "**" stay
+ * polynomial: a plain recursion took exponential time on them.
+ */
+#define GM_MAX_PARTS 1024
+
+struct gm_parts {
+	const char *s;
+	size_t *start;        /* component k is s[start[k] .. next '/' or end) */
+	int n;
+};
+
+struct gm {
+	struct gm_parts pat, path;
+	unsigned char *memo;  /* 0 unknown, 1 no, 2 yes */
+};
+
+/* Component starts of s: 0 and after each '/', less the end itself.
+ * RET: 0, or -1 (no memory, too many parts). */
 static int
-glob_rec(const char *pat, const char *path)
+gm_split(const char *s, struct gm_parts *p)
 {
-	const char *ps, *qs;
+	size_t len = strlen(s), i, k = 0, n = 1;
+
+	for (i = 0; i < len; i++)
+		n += s[i] == '/';
+	p->s = s;
+	p->n = 0;
+	if (n > GM_MAX_PARTS || (p->start = malloc(n * sizeof(size_t))) == NULL)
+		return -1;
+	if (len > 0)
+		p->start[k++] = 0;
+	for (i = 0; i < len; i++)
+		if (s[i] == '/' && i + 1 < len)
+			p->start[k++] = i + 1;
+	p->n = (int)k;
+	return 0;
+}
+
+/* Component k into buf (NUL-terminated). OUT: *slash, whether a '/'
+ * follows it. RET: 0, or -1 when it does not fit. */
+static int
+gm_part(const struct gm_parts *p, int k, char *buf, size_t bufsz,
+    int *slash)
+{
+	const char *c = p->s + p->start[k], *e = strchr(c, '/');
+	size_t n = e != NULL ? (size_t)(e - c) : strlen(c);
+
+	*slash = e != NULL;
+	if (n >= bufsz)
+		return -1;
+	memcpy(buf, c, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+/* RET: nonzero when a '/' follows component k. */
+static int
+gm_slash(const struct gm_parts *p, int k)
+{
+	return strchr(p->s + p->start[k], '/') != NULL;
+}
+
+static int
+gm_match(struct gm *g, int i, int j)
+{
+	unsigned char *m = &g->memo[(size_t)i * (size_t)(g->path.n + 1) +
+	    (size_t)j];
 	char pc[256], qc[256];
-	size_t pn, qn;
+	int pslash, qslash, r;
 
-	if (*pat == '\0')
-		return *path == '\0';
-	ps = strchr(pat, '/');
-	pn = ps ? (size_t)(ps - pat) : strlen(pat);
-	if (pn >= sizeof(pc))
-		return 0;
-	memcpy(pc, pat, pn);
-	pc[pn] = '\0';
-	if (strcmp(pc, "**") == 0) {
-		const char *rest = ps ? ps + 1 : "";
-
-		/* a final ** takes whatever is left */
-		if (*rest == '\0')
-			return 1;
-
-		/* zero directories, or one more and try again */
-		if (glob_rec(rest, path))
-			return 1;
-		qs = strchr(path, '/');
-		return qs != NULL && glob_rec(pat, qs + 1);
+	if (*m != 0)
+		return *m == 2;
+	if (i == g->pat.n) {
+		r = j == g->path.n;
+	} else if (gm_part(&g->pat, i, pc, sizeof(pc), &pslash) != 0) {
+		r = 0;
+	} else if (strcmp(pc, "**") == 0) {
+		/* a final ** takes whatever is left; else zero directories,
+		 * or one more (one that a '/' follows) and try again */
+		r = i + 1 == g->pat.n || gm_match(g, i + 1, j) ||
+		    (j < g->path.n && gm_slash(&g->path, j) &&
+		    gm_match(g, i, j + 1));
+	} else if (j == g->path.n ||
+	    gm_part(&g->path, j, qc, sizeof(qc), &qslash) != 0 ||
+	    fnmatch(pc, qc, FNM_PERIOD) != 0) {
+		r = 0;
+	} else if (!pslash) {
+		r = !qslash;
+	} else {
+		r = gm_match(g, i + 1, qslash ? j + 1 : g->path.n);
 	}
-	if (*path == '\0')
-		return 0;
-	qs = strchr(path, '/');
-	qn = qs ? (size_t)(qs - path) : strlen(path);
-	if (qn >= sizeof(qc))
-		return 0;
-	memcpy(qc, path, qn);
-	qc[qn] = '\0';
-	if (fnmatch(pc, qc, FNM_PERIOD) != 0)
-		return 0;
-	if (ps == NULL)
-		return qs == NULL;
-	if (qs == NULL)
-		return glob_rec(ps + 1, "");
-	return glob_rec(ps + 1, qs + 1);
+	*m = r ? 2 : 1;
+	return r;
 }
 
 int
 rtc_bids_glob_match(const char *pattern, const char *path)
 {
+	struct gm g;
+	int r = 0;
+
 	if (pattern == NULL || path == NULL || *pattern == '/')
 		return 0;
-	return glob_rec(pattern, path);
+	memset(&g, 0, sizeof(g));
+	if (gm_split(pattern, &g.pat) == 0 && gm_split(path, &g.path) == 0) {
+		g.memo = calloc((size_t)(g.pat.n + 1) * (size_t)(g.path.n + 1),
+		    1);
+		if (g.memo != NULL)
+			r = gm_match(&g, 0, 0);
+	}
+	free(g.memo);
+	free(g.pat.start);
+	free(g.path.start);
+	return r;
 }

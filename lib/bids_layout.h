@@ -14,6 +14,7 @@
 #define RTC_BIDS_LAYOUT_MAX_FILES 5000000
 #define RTC_BIDS_LAYOUT_MAX_DEPTH 16
 #define RTC_BIDS_LAYOUT_MAX_TSV (64 * 1024 * 1024)
+#define RTC_BIDS_LAYOUT_MAX_PARTICIPANTS 1000000
 
 struct rtc_bids_file {
 	char *path;            /* relative to the dataset root */

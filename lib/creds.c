@@ -295,7 +295,15 @@ rtc_creds_load(struct rtc_ctx *ctx, const struct rtc_creds_opts *o,
 	path = aws_file("AWS_SHARED_CREDENTIALS_FILE", "credentials");
 	r = path ? rtc_fs_read_file(path, RTC_CREDS_FILE_MAX, &text, &len,
 	    NULL) : RTC_ERR_NOT_FOUND;
-	if (r == RTC_OK && rtc_creds_ini_has_section(text, len, profile)) {
+	/* the whole file is checked: a malformed line anywhere is an error,
+	 * not a reason to go on without credentials */
+	if (r == RTC_OK &&
+	    (r = ini_scan(text, len, profile, NULL, NULL, cause)) ==
+	    RTC_ERR_FORMAT) {
+		rtc_cause_wrap(cause, "%s", path);
+		goto fail;
+	}
+	if (r == RTC_OK) {
 		char *a = NULL, *s = NULL, *t = NULL;
 
 		r = rtc_creds_ini_get(text, len, profile, "aws_access_key_id",

@@ -178,7 +178,8 @@ rtc_csa_parse(const void *buf, size_t len, struct rtc_csa **out, char **cause)
 		keep = vm > 0 ? vm : nitems;
 		el->items = csa->itemv + items_used;
 		for (i = 0; i < nitems; i++) {
-			int32_t x0, x1, ilen;
+			int32_t x0, x1;
+			int64_t ilen;
 			size_t k, pad;
 
 			if (!need(&c, 16)) {
@@ -195,11 +196,11 @@ rtc_csa_parse(const void *buf, size_t len, struct rtc_csa **out, char **cause)
 			if (csa->version == 2)
 				ilen = x1;
 			else
-				ilen = x0 - tag1_items;
+				ilen = (int64_t)x0 - tag1_items;
 			if (ilen < 0 || !need(&c, (size_t)ilen)) {
 				rtc_cause_set(cause, "CSA element %s item %d "
-				    "claims %d bytes at byte %zu; %zu remain",
-				    el->name, (int)i, (int)ilen, c.off,
+				    "claims %lld bytes at byte %zu; %zu remain",
+				    el->name, (int)i, (long long)ilen, c.off,
 				    len - c.off);
 				ret = RTC_ERR_FORMAT;
 				goto out;

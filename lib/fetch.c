@@ -531,6 +531,11 @@ s3_obj(void *arg, const struct rtc_s3_object *o)
 		warn_unsafe(c->s, o->key);
 		return RTC_OK;
 	}
+	if (strncmp(o->key, c->prefix, c->plen) != 0) {
+		/* not what was asked for: it has no place in the target */
+		warn_unsafe(c->s, o->key);
+		return RTC_OK;
+	}
 	if (strlen(o->key) <= c->plen)
 		return RTC_OK;      /* the prefix itself, a folder marker */
 	if (rel[strlen(rel) - 1] == '/' && o->size == 0)

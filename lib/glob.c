@@ -142,10 +142,13 @@ rtc_glob_match(const char *pattern, const char *path)
 		r = 1;
 	}
 	if (!r) {
-		/* the "pattern/..." form: everything below what it names */
-		if (pp.n < GLOB_MAX_PARTS) {
+		/* the "pattern/..." form: everything below what it names, one
+		 * component or more ("**" in the pattern may take none, so
+		 * counting components cannot tell) */
+		if (pp.n + 2 <= GLOB_MAX_PARTS) {
+			pp.p[pp.n++] = "*";
 			pp.p[pp.n++] = "**";
-			r = match_parts(&pp, &pa) && pa.n > pp.n - 1;
+			r = match_parts(&pp, &pa);
 		}
 	}
 out:

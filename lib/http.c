@@ -15,6 +15,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,20 +214,28 @@ copy_value(char *dst, size_t dsz, const char *v, size_t n)
 	dst[n] = '\0';
 }
 
+/* The decimal number at s (n bytes). OUT: *end, past its digits.
+ * RET: it, or -1 (unknown) when s holds no digit first or the number does
+ * not fit in a long long. */
 static long long
 parse_ll(const char *s, size_t n, const char **end)
 {
 	long long v = 0;
-	size_t i = 0;
+	size_t i;
+	int over = 0;
 
 	if (n == 0 || !isdigit((unsigned char)s[0])) {
 		*end = s;
 		return -1;
 	}
-	while (i < n && isdigit((unsigned char)s[i]) && v < (1LL << 60))
-		v = v * 10 + (s[i++] - '0');
+	for (i = 0; i < n && isdigit((unsigned char)s[i]); i++) {
+		if (v > (LLONG_MAX - 9) / 10)
+			over = 1;
+		else
+			v = v * 10 + (s[i] - '0');
+	}
 	*end = s + i;
-	return v;
+	return over ? -1 : v;
 }
 
 /* "bytes 0-99/1234" or "bytes * /1234" (without the space). */
@@ -617,13 +626,20 @@ rtc_http_redact_url(const char *url, char *out, size_t outsz)
 
 	if (outsz == 0)
 		return out;
-	/* user:password@ in the authority */
+	/* user:password@ in the authority; "://" counts only after a
+	 * scheme (a query may hold another URL) */
 	scheme = strstr(p, "://");
+	if (scheme != NULL && (scheme == p ||
+	    strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789+.-") != (size_t)(scheme - p)))
+		scheme = NULL;
 	if (scheme != NULL) {
 		const char *auth = scheme + 3;
 		const char *slash = auth + strcspn(auth, "/?#");
 
-		at = memchr(auth, '@', (size_t)(slash - auth));
+		/* user:password ends at the last '@' (a password may hold
+		 * one, unescaped) */
+		at = memrchr(auth, '@', (size_t)(slash - auth));
 		PUT(p, (size_t)(auth - p));
 		if (at != NULL) {
 			PUT("REDACTED@", 9);

@@ -774,6 +774,7 @@ gql_list(struct gql *g, struct rtc_on_listing *l, const struct rtc_on_ref *ref,
 struct s3_collect {
 	const struct rtc_on_opts *o;
 	struct rtc_on_listing *l;
+	const char *prefix;      /* what the listing asked for */
 	size_t plen;
 	int toplevel_only;
 };
@@ -785,8 +786,8 @@ collect_obj(void *arg, const struct rtc_s3_object *o)
 	const char *rel = o->key + c->plen;
 	struct rtc_on_file *f;
 
-	if (o->unsafe_name)
-		return add_unsafe(c->l, o->key);
+	if (o->unsafe_name || strncmp(o->key, c->prefix, c->plen) != 0)
+		return add_unsafe(c->l, o->key);   /* or not under the prefix */
 	if (strlen(o->key) <= c->plen)
 		return RTC_OK;
 	if (rel[strlen(rel) - 1] == '/' && o->size == 0)
@@ -869,6 +870,7 @@ s3_list_dataset(struct rtc_ctx *ctx, struct rtc_s3 *s3,
 	snprintf(prefix, sizeof(prefix), "%s/", ref->id);
 	c.o = o;
 	c.l = l;
+	c.prefix = prefix;
 	c.plen = strlen(prefix);
 	if (o->subtrees == NULL) {
 		c.toplevel_only = 0;

@@ -38,6 +38,15 @@
 
 #define MAX_DEPTH 8
 #define MAX_BIDS_MATCHES 5
+#define MAX_TR_S 600.0
+
+/* A TR from a file (NIfTI header, sidecar, DICOM) paces the replay: one
+ * outside 0..600 s is unknown (0). */
+static double
+tr_ok(double tr)
+{
+	return tr > 0 && tr <= MAX_TR_S ? tr : 0;
+}
 
 enum src_kind { SRC_NIFTI = 1, SRC_DICOM };
 
@@ -143,15 +152,14 @@ open_nifti(struct rtc_replay *rp, const char *path, double tr,
 			    nim->sto_xyz.m[r][c] : nim->qform_code > 0 ?
 			    nim->qto_xyz.m[r][c] : r == c ? (r == 0 ? nim->dx :
 			    r == 1 ? nim->dy : r == 2 ? nim->dz : 1.0) : 0.0;
-	rp->tr = tr;
-	if (!(rp->tr > 0)) {
+	rp->tr = tr_ok(tr);
+	if (rp->tr == 0) {
 		rp->tr = nim->dt;
 		if (nim->time_units == NIFTI_UNITS_MSEC)
 			rp->tr /= 1000.0;
 		else if (nim->time_units == NIFTI_UNITS_USEC)
 			rp->tr /= 1e6;
-		if (!(rp->tr > 0) || rp->tr > 600)
-			rp->tr = 0;
+		rp->tr = tr_ok(rp->tr);
 	}
 	rp->swap = nim->byteorder != nifti_short_order() && nim->swapsize > 1;
 	if ((rp->frame = malloc(rp->frame_bytes)) == NULL)
@@ -304,8 +312,8 @@ open_dicom(struct rtc_replay *rp, const char *input, char **cause)
 			continue;
 		rtc_series_entry_from_meta(&m, rp->paths[i], (int)i,
 		    &ent[nent++]);
-		if (rp->tr <= 0 && m.tr > 0)
-			rp->tr = m.tr;
+		if (rp->tr <= 0)
+			rp->tr = tr_ok(m.tr);
 	}
 	if (nent == 0) {
 		rtc_cause_set(cause, "%s: no DICOM image", input);
@@ -533,8 +541,8 @@ bids_tr(struct rtc_replay *rp, const char *root, const char *file)
 	if (real != NULL && strncmp(real, root, n) == 0 && real[n] == '/' &&
 	    rtc_bids_sidecar_resolve(root, real + n + 1, &meta, &cause) ==
 	    RTC_OK && (tr = json_object_get(meta, "RepetitionTime")) != NULL &&
-	    json_is_number(tr) && json_number_value(tr) > 0)
-		v = json_number_value(tr);
+	    json_is_number(tr))
+		v = tr_ok(json_number_value(tr));
 	else if (cause != NULL)
 		rtc_log(rp->ctx, WARN, "replay: %s", cause);
 	json_decref(meta);

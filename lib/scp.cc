@@ -352,6 +352,22 @@ struct store_ctx {
 	unsigned long long bytes;
 };
 
+/* Replace the bytes of an AE title from the network that are not
+ * printable ASCII with '?' (they would reach logs and outputs).
+ * RET: how many there were. */
+size_t
+printable(char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e) {
+			*s = '?';
+			n++;
+		}
+	return n;
+}
+
 /* Deliver a complete dataset. RET: the DIMSE status for the response. */
 Uint16
 deliver(struct store_ctx *sc, T_DIMSE_C_StoreRQ *req, DcmDataset **ds,
@@ -686,6 +702,17 @@ accept_one(struct rtc_scp *s)
 	    sizeof(ctxname));
 	trim(calling);
 	trim(called);
+	(void)printable(called);
+	if (printable(calling) > 0) {
+		/* control bytes are not in the AE title's repertoire */
+		rtc_log(s->ctx, WARN, "scp: %s: calling AE title '%s' holds "
+		    "bytes that are not printable ASCII; refused", peer,
+		    calling);
+		reject(s, assoc, ASC_RESULT_REJECTEDPERMANENT,
+		    ASC_SOURCE_SERVICEUSER,
+		    ASC_REASON_SU_CALLINGAETITLENOTRECOGNIZED);
+		return;
+	}
 	if (strcmp(ctxname, UID_StandardApplicationContext) != 0) {
 		rtc_log(s->ctx, WARN, "scp: %s (%s): unknown application "
 		    "context; refused", peer, calling);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Keys that would land outside the target ('..', absolute, empty parts,
-# rtc's own .rtc folder, a NUL byte from the API) are skipped with a
+# rtc's own .rtc folder, a NUL byte from the API) or that the listing
+# should not have held (outside the prefix asked for) are skipped with a
 # warning that names each; the rest completes; the exit status says so
 # (65); nothing is written outside the target.
 . "$RTC_TOP_SRCDIR/tests/integration/lib.sh"
@@ -9,7 +10,9 @@ set -e
 need_data
 make_dataset "$RTC_TEST_DATA/bids/ds001" "$T/src"
 mkdir -p "$T/jail"
-fault_start --root "$T/src" --bucket openneuro.org --prefix ds000001/ \
+printf '{"?list": ["foreign:ds000002/sub-01/other.txt"]}' >"$T/faults.json"
+fault_start --faults "$T/faults.json" --root "$T/src" \
+    --bucket openneuro.org --prefix ds000001/ \
     --extra-key '../../escape.txt' --extra-key '/abs.txt' \
     --extra-key 'sub-01/../../../up.txt' --extra-key '.rtc/manifest.json' \
     --extra-key 'a//b.txt' --extra-key './dot.txt' \
@@ -23,7 +26,8 @@ for k in ../../escape.txt /abs.txt sub-01/../../../up.txt \
 	contains "$T/err" "skipping 'ds000001/$k'"
 done
 contains "$T/err" "skipping 'ds000001/nul%00name'"
-contains "$T/err" "7 keys skipped"
+contains "$T/err" "skipping 'ds000002/sub-01/other.txt'"
+contains "$T/err" "8 keys skipped"
 same_tree "$T/src" "$T/jail/dst"
 [ ! -e "$T/escape.txt" ] && [ ! -e "$T/jail/escape.txt" ] &&
     [ ! -e /abs.txt ] && [ ! -e "$T/up.txt" ] || fail "a file escaped"

@@ -7,11 +7,14 @@ that contain '+', '/' and '='), an OpenNeuro-shaped GraphQL endpoint at
 /crn/graphql, and injects faults on request:
 
   --faults FILE   JSON: {"KEY": ["cut:N", "short:N", "status:503",
-                  "html200", "jsonerr200", "stall:S", "ok", ...], ...}
+                  "html200", "jsonerr200", "bigrange", "stall:S", "ok",
+                  ...], ...}
                   Each GET of KEY (the key relative to --prefix) takes the
                   next behaviour; once the list is used up, "ok". The key
-                  "?list" applies to listing pages, "?graphql" to GraphQL
-                  posts ("error200", "error200:MSG", "status:N", "ok").
+                  "?list" applies to listing pages ("status:N",
+                  "foreign:KEY" adds KEY whatever the prefix, "ok"),
+                  "?graphql" to GraphQL posts ("error200",
+                  "error200:MSG", "status:N", "ok").
   --extra-key K   list a key that is not on disk (unsafe names: "../x");
                   GET of it serves a few bytes.
   --log FILE      one line per request: METHOD PATH RANGE STATUS BYTES
@@ -177,6 +180,12 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "jsonerr200":
             page = b'{"error": "an unknown error occurred accessing this file"}'
             return 200, self.send_body(200, "application/json", page)
+        if kind == "bigrange":
+            # numbers just past a signed 64-bit integer in the headers
+            huge = "9" * 19
+            return 200, self.send_body(200, "application/octet-stream",
+                                       data, {"Content-Range": "bytes %s-%s/%s"
+                                              % (huge, huge, huge)})
         if kind == "stall":
             time.sleep(float(arg))
         start, end = 0, len(data) - 1
@@ -246,6 +255,10 @@ class Handler(BaseHTTPRequestHandler):
         keys = sorted(ARGS.prefix + k for k in FILES)
         keys = [k for k in keys if k.startswith(prefix) and k > after]
         page, rest = keys[:maxkeys], keys[maxkeys:]
+        foreign = arg if kind == "foreign" else None
+        if foreign is not None:
+            # a key, as is, that the prefix asked for does not cover
+            page = [foreign] + page
         enc = q.get("encoding-type") == ["url"] and not ARGS.no_encoding
 
         def shown(k):
@@ -262,7 +275,8 @@ class Handler(BaseHTTPRequestHandler):
             out.append("<NextContinuationToken>%s</NextContinuationToken>"
                        % token_for(page[-1]))
         for k in page:
-            data = body_of(k[len(ARGS.prefix):])
+            data = (b"outside\n" if k == foreign else
+                    body_of(k[len(ARGS.prefix):]))
             out.append("<Contents><Key>%s</Key><LastModified>2024-01-01T00:"
                        "00:00.000Z</LastModified><ETag>&quot;%s&quot;</ETag>"
                        "<Size>%d</Size><StorageClass>STANDARD</StorageClass>"

@@ -327,6 +327,41 @@ START_TEST(test_poll_without_accounting_and_by_name)
 }
 END_TEST
 
+/* Odd tool output (found by tests/fuzz/fuzz_slurm): a line without its
+ * reason field, exit codes and signals out of range, a job name whose
+ * offset is no index. Each is read without undefined behaviour. */
+START_TEST(test_poll_odd_output)
+{
+	struct rtc_backend_query q[5];
+	void *st = open_slurm(NULL);
+
+	put_file(fake, "sacct.out",
+	    "500_0|COMPLETED|300:0|rtc-r1.1-o0\n"
+	    "500_1|FAILED|0:9223372036854775807|rtc-r1.1-o0|None\n"
+	    "500_2|FAILED|0:9|rtc-r1.1-o0|None\n"
+	    "500_3|FAILED|-2:0|rtc-r1.1-o0|None\n");
+	put_file(fake, "squeue.out",
+	    "501_0|RUNNING|-|rtc-r1.1-o-9223372036854775808|None\n"
+	    "502_0|RUNNING|-|rtc-r1.1-o99999999999999999999|None\n");
+	q[0] = query("500_0", 0);
+	q[1] = query("500_1", 1);
+	q[2] = query("500_2", 2);
+	q[3] = query("500_3", 3);
+	q[4] = query("", 5);
+	ck_assert_int_eq(ops->poll(st, q, 5, NULL), RTC_OK);
+	ck_assert_int_eq(q[0].state, RTC_SCHED_COMPLETED);
+	ck_assert_int_eq(q[0].exit_code, -1);
+	ck_assert_str_eq(q[0].reason, "");
+	ck_assert_int_eq(q[1].state, RTC_SCHED_FAILED);
+	ck_assert_int_eq(q[1].exit_code, -1);
+	ck_assert_int_eq(q[2].exit_code, 137);
+	ck_assert_int_eq(q[3].exit_code, -1);
+	ck_assert_str_eq(q[4].backend_id, "");
+	ck_assert_int_eq(q[4].state, RTC_SCHED_LOST);
+	ops->close(st);
+}
+END_TEST
+
 START_TEST(test_poll_fails_when_nobody_answers)
 {
 	struct rtc_backend_query q = query("400_0", 0);
@@ -374,6 +409,7 @@ backend_slurm_suite(void)
 	tcase_add_test(tc, test_submit_refusals);
 	tcase_add_test(tc, test_poll_sacct_then_squeue);
 	tcase_add_test(tc, test_poll_without_accounting_and_by_name);
+	tcase_add_test(tc, test_poll_odd_output);
 	tcase_add_test(tc, test_poll_fails_when_nobody_answers);
 	tcase_add_test(tc, test_cancel_task_lists);
 	suite_add_tcase(s, tc);

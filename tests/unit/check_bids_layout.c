@@ -172,6 +172,66 @@ START_TEST(test_not_bids_and_bad_files)
 }
 END_TEST
 
+/* participants.tsv lists a label twice, or a label with a folder twice:
+ * one participant each, sorted. */
+START_TEST(test_participants_repeated)
+{
+	char *d = made_up();
+	struct rtc_bids_layout *l = NULL;
+	const struct rtc_bids_participant *p;
+	size_t i;
+
+	put_file(d, "participants.tsv", "participant_id\nsub-05\nsub-01\n"
+	    "sub-05\nsub-01\n00\nsub-00\n");
+	ck_assert_int_eq(rtc_bids_layout_scan(d, &l, NULL), RTC_OK);
+	ck_assert_uint_eq(l->n, 4);        /* 00, 01, 02, 05 */
+	for (i = 1; i < l->n; i++)
+		ck_assert(strcmp(l->p[i - 1].label, l->p[i].label) < 0);
+	p = rtc_bids_layout_find(l, "01");
+	ck_assert(p->has_dir && p->in_tsv);
+	ck_assert_uint_eq(p->nfiles, 1);
+	p = rtc_bids_layout_find(l, "05");
+	ck_assert(!p->has_dir && p->in_tsv);
+	p = rtc_bids_layout_find(l, "02");
+	ck_assert(p->has_dir && !p->in_tsv);
+	rtc_bids_layout_free(l);
+	rtc_fs_remove_tree(d, NULL);
+	free(d);
+}
+END_TEST
+
+/* A participants.tsv of 200000 rows is read in n log n: each row used to
+ * be compared with every participant before it (hours for a 64 MiB file
+ * from a hostile dataset); Check's 4 s timeout catches a relapse. */
+START_TEST(test_participants_many)
+{
+	char *d = made_up(), *text, *path = NULL;
+	struct rtc_bids_layout *l = NULL;
+	size_t n = 200000, i, off = 0, sz = n * 16 + 32;
+
+	text = malloc(sz);
+	ck_assert_ptr_nonnull(text);
+	off += (size_t)snprintf(text, sz, "participant_id\n");
+	for (i = 0; i < n; i++)
+		off += (size_t)snprintf(text + off, sz - off, "sub-p%zu\n",
+		    n - i);
+	ck_assert_int_ge(asprintf(&path, "%s/participants.tsv", d), 0);
+	ck_assert_int_eq(rtc_fs_write_atomic(path, text, off, 0644, 0, NULL),
+	    RTC_OK);
+	ck_assert_int_eq(rtc_bids_layout_scan(d, &l, NULL), RTC_OK);
+	ck_assert_uint_eq(l->n, n + 2);     /* and the folders 01, 02 */
+	ck_assert_ptr_nonnull(rtc_bids_layout_find(l, "p1"));
+	ck_assert_ptr_nonnull(rtc_bids_layout_find(l, "p200000"));
+	for (i = 1; i < l->n; i++)
+		ck_assert(strcmp(l->p[i - 1].label, l->p[i].label) < 0);
+	rtc_bids_layout_free(l);
+	free(text);
+	free(path);
+	rtc_fs_remove_tree(d, NULL);
+	free(d);
+}
+END_TEST
+
 START_TEST(test_glob)
 {
 	ck_assert(rtc_bids_glob_match("anat/*_T1w.nii*",
@@ -191,6 +251,12 @@ START_TEST(test_glob)
 	ck_assert(!rtc_bids_glob_match("/anat/*", "anat/x"));
 	ck_assert(!rtc_bids_glob_match("anat/*", "anat"));
 	ck_assert(!rtc_bids_glob_match("anat", "anat/x"));
+	/* many "**" against a deep path stay fast (the recursion took
+	 * exponential time; found by tests/fuzz/fuzz_glob) */
+	ck_assert(!rtc_bids_glob_match("**/**/**/**/**/**/**/**/**/**/**/**/"
+	    "**/**/**/**/**/**/**/**/x", "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/y"));
+	ck_assert(rtc_bids_glob_match("**/**/**/**/**/**/**/**/**/**/**/**/"
+	    "**/**/**/**/**/**/**/**/y", "a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/y"));
 }
 END_TEST
 
@@ -229,6 +295,8 @@ bids_layout_suite(void)
 	tcase_add_test(tc, test_synthetic_sessions);
 	tcase_add_test(tc, test_made_up_layout);
 	tcase_add_test(tc, test_not_bids_and_bad_files);
+	tcase_add_test(tc, test_participants_repeated);
+	tcase_add_test(tc, test_participants_many);
 	tcase_add_test(tc, test_glob);
 	tcase_add_test(tc, test_participant_links_followed_at_top_only);
 	suite_add_tcase(s, tc);

@@ -178,6 +178,34 @@ START_TEST(test_file_profiles)
 }
 END_TEST
 
+/* A malformed line anywhere in the credentials file is an error naming
+ * the file and line, also after the profile's keys: rtc used to go on
+ * without credentials (found by tests/fuzz/fuzz_creds). */
+START_TEST(test_file_malformed_later)
+{
+	struct rtc_creds *c = NULL;
+	char path[512], *cause = NULL;
+
+	write_file("c", "[default]\naws_access_key_id = AKIDX\n"
+	    "aws_secret_access_key = secretx\n[lab\n", path, sizeof(path));
+	setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+	ck_assert_int_eq(rtc_creds_load(NULL, NULL, &c, &cause),
+	    RTC_ERR_FORMAT);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(strstr(cause, path));
+	ck_assert_ptr_nonnull(strstr(cause, "line 4"));
+	ck_assert_ptr_null(strstr(cause, "secretx"));
+	free(cause);
+	cause = NULL;
+	write_file("c", "[other]\nkey = v\nno equals sign\n", path,
+	    sizeof(path));
+	ck_assert_int_eq(rtc_creds_load(NULL, NULL, &c, &cause),
+	    RTC_ERR_FORMAT);
+	ck_assert_ptr_nonnull(strstr(cause, "line 3"));
+	free(cause);
+}
+END_TEST
+
 /* ~/.aws/credentials found through $HOME when no variable names it. */
 START_TEST(test_home_default_file)
 {
@@ -309,6 +337,7 @@ creds_suite(void)
 	tcase_add_test(tc, test_env_wins);
 	tcase_add_test(tc, test_env_half_pair_is_error);
 	tcase_add_test(tc, test_file_profiles);
+	tcase_add_test(tc, test_file_malformed_later);
 	tcase_add_test(tc, test_home_default_file);
 	tcase_add_test(tc, test_anonymous);
 	tcase_add_test(tc, test_region_order);

@@ -328,6 +328,45 @@ START_TEST(test_csa1_layout)
 }
 END_TEST
 
+/* CSA1 item length x0 - n_items near INT32_MIN: an error, not a signed
+ * overflow (found by tests/fuzz/fuzz_csa; the sanitizer build sees the
+ * overflow, the plain one only the error). */
+START_TEST(test_csa1_length_overflow)
+{
+	struct rtc_buf b;
+	struct rtc_csa *csa;
+	char name[64], h[20], item[16], *cause = NULL;
+	int e;
+
+	rtc_buf_init(&b, 0);
+	ck_assert_int_eq(rtc_buf_append(&b, "\2\0\0\0\x4d\0\0\0", 8), RTC_OK);
+	for (e = 0; e < 2; e++) {
+		memset(name, 0, sizeof(name));
+		snprintf(name, sizeof(name), e == 0 ? "First" : "Second");
+		rtc_buf_append(&b, name, 64);
+		put32(h, 1);
+		memcpy(h + 4, "IS\0\0", 4);
+		put32(h + 8, 6);
+		put32(h + 12, e == 0 ? 1 : 3);        /* items */
+		put32(h + 16, 77);
+		rtc_buf_append(&b, h, 20);
+		/* x0: the length plus element 1's item count; for element 1,
+		 * INT32_MIN + 1 */
+		put32(item, e == 0 ? 4 : 0x80000001u);
+		put32(item + 4, 3);
+		put32(item + 8, 77);
+		put32(item + 12, 3);
+		rtc_buf_append(&b, item, 16);
+		rtc_buf_append(&b, "12\0\0", 4);
+	}
+	ck_assert_int_eq(rtc_csa_parse(b.data, b.len, &csa, &cause),
+	    RTC_ERR_FORMAT);
+	ck_assert_ptr_nonnull(strstr(cause, "claims -2147483650 bytes"));
+	free(cause);
+	rtc_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_vm_limits_values)
 {
 	const char *v[] = { "1", "2", "3" };
@@ -448,6 +487,7 @@ csa_suite(void)
 	tcase_add_test(tc, test_random_corruption_is_safe);
 	tcase_add_test(tc, test_size_cap);
 	tcase_add_test(tc, test_csa1_layout);
+	tcase_add_test(tc, test_csa1_length_overflow);
 	tcase_add_test(tc, test_vm_limits_values);
 	tcase_add_test(tc, test_write_rejects_bad_fields);
 	tcase_add_test(tc, test_writer_padding_layout);

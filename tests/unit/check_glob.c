@@ -30,6 +30,13 @@ static const struct gcase cases[] = {
 	{ "sub-01/", "sub-01/a/b", 1 },
 	{ "sub-01/anat", "sub-01/anat/sub-01_T1w.nii.gz", 1 },
 	{ "sub-01/anat", "sub-01/func/sub-01_bold.nii.gz", 0 },
+	{ "derivatives/", "derivatives", 0 },      /* a file, not a folder */
+	/* ... also when "**" in the name takes no folder (found by
+	 * tests/fuzz/fuzz_glob: these matched nothing) */
+	{ "sub-01/**/func", "sub-01/func/sub-01_bold.nii.gz", 1 },
+	{ "**/derivatives/", "derivatives/x.json", 1 },
+	{ "**/anat", "anat/x.nii", 1 },
+	{ "**/**/c", "c/d", 1 },
 	/* globstar (openneuro-py's own example) */
 	{ "sub-1/**/*run-01*", "sub-1/ses-1/func/sub-1_run-01_bold.nii.gz", 1 },
 	{ "sub-1/**/*run-01*", "sub-1/func/sub-1_run-01_bold.nii.gz", 1 },

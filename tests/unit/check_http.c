@@ -39,6 +39,7 @@ setup(void)
 
 	root = check_tmpdir();
 	put("data/hello.txt", "hello world\n", 12);
+	put("data/huge.txt", "hello world\n", 12);
 	big = malloc(300000);
 	for (i = 0; i < 300000; i++)
 		big[i] = (char)(i * 7 + 3);
@@ -47,7 +48,8 @@ setup(void)
 	free(big);
 	snprintf(faults, sizeof(faults), "%s/faults.json", root);
 	{
-		static const char f[] = "{\"data/cut.bin\": [\"cut:1000\"]}";
+		static const char f[] = "{\"data/cut.bin\": [\"cut:1000\"], "
+		    "\"data/huge.txt\": [\"bigrange\"]}";
 
 		ck_assert_int_eq(rtc_fs_write_atomic(faults, f, strlen(f),
 		    0644, 0, NULL), RTC_OK);
@@ -127,6 +129,34 @@ START_TEST(test_range_206)
 	ck_assert_int_eq(resp.range_first, 6);
 	ck_assert_int_eq(resp.range_last, 11);
 	ck_assert_int_eq(resp.range_total, 12);
+	rtc_buf_free(&body);
+	rtc_http_free(h);
+}
+END_TEST
+
+/* Numbers in response headers that no 64-bit integer holds are unknown
+ * (-1), not an overflow (found by tests/fuzz/fuzz_http). */
+START_TEST(test_header_numbers_too_big)
+{
+	struct rtc_http *h = NULL;
+	struct rtc_http_req req;
+	struct rtc_http_resp resp;
+	struct rtc_buf body;
+	char u[256];
+
+	ck_assert_int_eq(rtc_http_new(NULL, NULL, &h, NULL), RTC_OK);
+	memset(&req, 0, sizeof(req));
+	req.method = "GET";
+	url(u, sizeof(u), "data/huge.txt");
+	req.url = u;
+	req.body_fd = -1;
+	rtc_buf_init(&body, 1024);
+	ck_assert_int_eq(rtc_http_do(h, &req, &body, &resp, NULL), RTC_OK);
+	ck_assert_int_eq(resp.status, 200);
+	ck_assert_str_eq(body.data, "hello world\n");
+	ck_assert_int_eq(resp.range_first, -1);
+	ck_assert_int_eq(resp.range_last, -1);
+	ck_assert_int_eq(resp.range_total, -1);
 	rtc_buf_free(&body);
 	rtc_http_free(h);
 }
@@ -413,6 +443,13 @@ START_TEST(test_redact_url)
 	    "&x-amz-security-token=REDACTED&versionId=7");
 	ck_assert_str_eq(rtc_http_redact_url("http://user:pw@h:1/p?a=1", out,
 	    sizeof(out)), "http://REDACTED@h:1/p?a=1");
+	/* nothing of a password holding '@' (found by tests/fuzz/fuzz_http) */
+	ck_assert_str_eq(rtc_http_redact_url("http://user:p@ss@h/p", out,
+	    sizeof(out)), "http://REDACTED@h/p");
+	/* another URL in the query is not the scheme's (tests/fuzz/fuzz_http) */
+	ck_assert_str_eq(rtc_http_redact_url("h/k?X-Amz-Signature=s&u=http://"
+	    "a:b@x/", out, sizeof(out)), "h/k?X-Amz-Signature=REDACTED&u=http://"
+	    "a:b@x/");
 	ck_assert_str_eq(rtc_http_redact_url("http://h/p", out, sizeof(out)),
 	    "http://h/p");
 	ck_assert_str_eq(rtc_http_redact_url("http://h/p?X-Amz-Signature=1#f",
@@ -449,6 +486,7 @@ http_suite(void)
 	tcase_set_timeout(live, 30);
 	tcase_add_test(live, test_get_small);
 	tcase_add_test(live, test_range_206);
+	tcase_add_test(live, test_header_numbers_too_big);
 	tcase_add_test(live, test_error_body_not_passed_to_sink);
 	tcase_add_test(live, test_pool_bounded_and_reused);
 	tcase_add_test(live, test_cut_connection_is_retryable);

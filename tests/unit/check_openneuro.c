@@ -429,6 +429,33 @@ START_TEST(test_live_fallback)
 }
 END_TEST
 
+/* The bucket's listing holds a key outside the dataset asked for (a
+ * misbehaving server): it is reported, not mapped into the dataset. */
+START_TEST(test_live_fallback_foreign_key)
+{
+	struct fixture f;
+	struct rtc_on_ref ref;
+	struct rtc_on_listing *l = NULL;
+	char *cause = NULL, dead[64];
+
+	start("{\"?list\": [\"foreign:ds000043/sub-09/x.txt\"]}");
+	fx_open(&f);
+	snprintf(dead, sizeof(dead), "http://127.0.0.1:1/crn/graphql");
+	f.o.url = dead;
+	rtc_openneuro_parse_ref("ds000042", &ref, NULL);
+	ck_assert_int_eq(rtc_openneuro_list(f.ctx, f.http, f.s3, &ref, &f.o,
+	    &l, &cause), RTC_OK);
+	ck_assert_int_eq(l->n, 6);
+	ck_assert_ptr_null(find(l, "sub-09/x.txt"));
+	ck_assert_ptr_null(find(l, "/sub-09/x.txt"));
+	ck_assert_int_eq(l->nunsafe, 1);
+	ck_assert_str_eq(l->unsafe[0], "ds000043/sub-09/x.txt");
+	rtc_openneuro_listing_free(l);
+	free(cause);
+	fx_close(&f);
+}
+END_TEST
+
 static Suite *
 openneuro_suite(void)
 {
@@ -446,6 +473,7 @@ openneuro_suite(void)
 	tcase_add_test(live, test_live_graphql);
 	tcase_add_test(live, test_live_final_errors);
 	tcase_add_test(live, test_live_fallback);
+	tcase_add_test(live, test_live_fallback_foreign_key);
 	suite_add_tcase(s, pure);
 	suite_add_tcase(s, live);
 	return s;

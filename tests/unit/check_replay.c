@@ -236,6 +236,39 @@ START_TEST(test_bids_selection)
 }
 END_TEST
 
+/* A sidecar's RepetitionTime paces the replay: one past 600 s (or not
+ * positive) is not taken (the header's TR is), so that a dataset cannot
+ * make the replay sleep for ages or overflow the pacing clock. */
+START_TEST(test_bids_tr_out_of_range)
+{
+	char *dir = check_tmpdir(), f[PATH_MAX + 100];
+	struct rtc_replay *rp = NULL;
+	struct rtc_volume *a;
+
+	snprintf(f, sizeof(f), "%s/sub-01/func", dir);
+	ck_assert_int_eq(rtc_fs_mkdir_p(f, 0755, NULL), RTC_OK);
+	put(dir, "dataset_description.json", "{\"Name\":\"t\","
+	    "\"BIDSVersion\":\"1.8.0\"}");
+	put(dir, "task-x_bold.json", "{\"RepetitionTime\": 1e300}");
+	snprintf(f, sizeof(f), "%s/sub-01/func/sub-01_task-x_bold.nii", dir);
+	a = write_4d(f, 2, 2.5);
+	ck_assert_int_eq(rtc_replay_open(NULL, dir, NULL, &rp, NULL), RTC_OK);
+	ck_assert_double_eq(rtc_replay_tr(rp), 2.5);
+	rtc_replay_close(rp);
+	put(dir, "task-x_bold.json", "{\"RepetitionTime\": 600.5}");
+	ck_assert_int_eq(rtc_replay_open(NULL, f, NULL, &rp, NULL), RTC_OK);
+	ck_assert_double_eq(rtc_replay_tr(rp), 2.5);
+	rtc_replay_close(rp);
+	put(dir, "task-x_bold.json", "{\"RepetitionTime\": 600}");
+	ck_assert_int_eq(rtc_replay_open(NULL, f, NULL, &rp, NULL), RTC_OK);
+	ck_assert_double_eq(rtc_replay_tr(rp), 600);
+	rtc_replay_close(rp);
+	rtc_volume_free(a);
+	rtc_fs_remove_tree(dir, NULL);
+	free(dir);
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	char *dir = check_tmpdir(), f[PATH_MAX + 20], *cause = NULL;
@@ -274,6 +307,7 @@ replay_suite(void)
 	tcase_add_test(tc, test_dicom_two_series);
 	tcase_add_test(tc, test_paced);
 	tcase_add_test(tc, test_bids_selection);
+	tcase_add_test(tc, test_bids_tr_out_of_range);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);
 	return s;

@@ -12,8 +12,10 @@
 
 #include "check_common.h"
 #include "clock.h"
+#include "ctx.h"
 #include "error.h"
 #include "fsutil.h"
+#include "log.h"
 #include "process.h"
 #include "scp.h"
 #include "watch_dcm.h"
@@ -299,6 +301,79 @@ START_TEST(test_ae_titles)
 	ck_assert_uint_eq(st.associations, 1);
 	rtc_scp_free(s);
 	free(file);
+	pthread_mutex_destroy(&g.mu);
+}
+END_TEST
+
+struct logged {
+	pthread_mutex_t mu;
+	char text[8192];
+	size_t len;
+};
+
+static void
+log_sink(void *arg, enum rtc_log_level level, const char *line)
+{
+	struct logged *l = arg;
+	size_t n = strlen(line);
+
+	(void)level;
+	pthread_mutex_lock(&l->mu);
+	if (l->len + n + 2 < sizeof(l->text)) {
+		memcpy(l->text + l->len, line, n);
+		l->len += n;
+		l->text[l->len++] = '\n';
+		l->text[l->len] = '\0';
+	}
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* A calling AE title with control bytes (terminal escapes, line breaks)
+ * is refused, with no allow-list too, and never reaches the log as is. */
+START_TEST(test_ae_title_control_bytes)
+{
+	struct rtc_scp_opts o;
+	struct rtc_scp_stats st;
+	struct rtc_scp *s = NULL;
+	struct rtc_ctx *ctx;
+	struct logged lg;
+	struct got g;
+	char port[16];
+	const char *evil[] = { "echoscu", "-aet", "A\033[2J\nB", "-aec", "RTC",
+	    "127.0.0.1", port, NULL };
+	const char *good[] = { "echoscu", "-aet", "A?B", "-aec", "RTC",
+	    "127.0.0.1", port, NULL };
+	size_t i;
+
+	if (!have("echoscu"))
+		return;
+	memset(&g, 0, sizeof(g));
+	memset(&lg, 0, sizeof(lg));
+	pthread_mutex_init(&g.mu, NULL);
+	pthread_mutex_init(&lg.mu, NULL);
+	ctx = rtc_ctx_new("t");
+	ck_assert_ptr_nonnull(ctx);
+	rtc_log_set_sink(ctx->log, log_sink, &lg);
+	rtc_scp_opts_init(&o);
+	o.on_object = collect;
+	o.arg = &g;
+	ck_assert_int_eq(rtc_scp_start(ctx, &o, &s, NULL), RTC_OK);
+	snprintf(port, sizeof(port), "%d", rtc_scp_port(s));
+	ck_assert_int_ne(run_tool(evil), 0);
+	ck_assert_int_eq(run_tool(good), 0);
+	wait_idle(s);
+	rtc_scp_get_stats(s, &st);
+	ck_assert_uint_eq(st.rejected, 1);
+	ck_assert_uint_eq(st.echoes, 1);
+	rtc_scp_free(s);
+	pthread_mutex_lock(&lg.mu);
+	ck_assert_ptr_nonnull(strstr(lg.text, "'A?[2J?B'"));
+	for (i = 0; i < lg.len; i++)
+		ck_assert(lg.text[i] == '\n' ||
+		    (unsigned char)lg.text[i] >= 0x20);
+	pthread_mutex_unlock(&lg.mu);
+	rtc_ctx_free(ctx);
+	pthread_mutex_destroy(&lg.mu);
 	pthread_mutex_destroy(&g.mu);
 }
 END_TEST
@@ -622,6 +697,7 @@ scp_suite(void)
 	tcase_add_test(tc, test_push_series);
 	tcase_add_test(tc, test_echo);
 	tcase_add_test(tc, test_ae_titles);
+	tcase_add_test(tc, test_ae_title_control_bytes);
 	tcase_add_test(tc, test_jpeg_lossless);
 	tcase_add_test(tc, test_refusal_and_cap);
 	tcase_add_test(tc, test_bind_and_options);
