@@ -118,15 +118,22 @@ bench_live(struct rtc_ctx *ctx, int argc, char **argv)
 	rtc_live_free(lv);
 	if (c.json) {
 		if ((j = rtc_live_summary_json(&s)) != NULL) {
+			const char *wp = getenv("OMP_WAIT_POLICY");
+
+			/* how OpenMP threads waited: part of the figure */
+			json_object_set_new(j, "omp_wait_policy",
+			    json_string(wp != NULL ? wp : "default"));
 			json_dumpf(j, stdout, JSON_COMPACT |
 			    JSON_REAL_PRECISION(6));
 			fputc('\n', stdout);
 			json_decref(j);
 		}
 	} else {
-		printf("bench live: %s, project %s, %d thread%s\n",
+		printf("bench live: %s, project %s, %d thread%s (waits: %s)\n",
 		    rtc_replay_describe(rp), p->title != NULL ? p->title :
-		    "(untitled)", s.threads, s.threads == 1 ? "" : "s");
+		    "(untitled)", s.threads, s.threads == 1 ? "" : "s",
+		    getenv("OMP_WAIT_POLICY") != NULL ?
+		    getenv("OMP_WAIT_POLICY") : "default");
 		printf("  latency  p50 %8.3f ms  p95 %8.3f ms  p99 %8.3f ms  "
 		    "max %8.3f ms  (n=%lu)\n", s.lat.p50, s.lat.p95, s.lat.p99,
 		    s.lat.max, s.lat.volumes);

@@ -27,9 +27,15 @@ for k in sys.argv[3].split(","):
 PYEOF
 }
 
-# the realtime export with its duplicate: 10 volumes, the copy left out
-expect_status 0 "$RTC_BIN" bench live "$D/siemens-e11-mosaic-rt" --json
+# the realtime export with its duplicate: 10 volumes, the copy left out;
+# OpenMP threads sleep at barriers unless the user says otherwise
+expect_status 0 env -u OMP_WAIT_POLICY "$RTC_BIN" bench live \
+    "$D/siemens-e11-mosaic-rt" --json
 check_json 10 decoded,roi,feedback e11
+contains "$T/out" '"omp_wait_policy":"passive"'
+expect_status 0 env OMP_WAIT_POLICY=active "$RTC_BIN" bench live \
+    "$D/siemens-e11-mosaic-rt" --json
+contains "$T/out" '"omp_wait_policy":"active"'
 # the full neurofeedback pipeline on VD13 (6 volumes, 2 dummies)
 expect_status 0 "$RTC_BIN" bench live "$D/siemens-vd13-mosaic" \
     --project neurofeedback --json
