@@ -619,16 +619,16 @@ submit_done(struct rtc_daemon *d, struct dtask *t)
 	if (requeued > 0)
 		be->retry_at = rtc_clock_mono_ns() + RETRY_SUBMIT_NS;
 	if (ok > 0 || t->err == RTC_OK) {
+		be->refusal[0] = '\0';
 		d_waits_resolve(d, t->run->id, W_SUBMIT, RTC_OK, NULL);
 		d_waits_resolve(d, t->run->id, W_RESUBMIT, RTC_OK, NULL);
 	} else if (requeued > 0) {
-		char msg[1400];
-
-		snprintf(msg, sizeof(msg), "%s refused the jobs for now (%s): "
-		    "they stay queued and rtcd tries again every %d s",
-		    be->ops->name, why, (int)(RETRY_SUBMIT_NS / 1000000000LL));
-		d_waits_resolve(d, t->run->id, W_SUBMIT, RTC_OK, msg);
-		d_waits_resolve(d, t->run->id, W_RESUBMIT, RTC_OK, msg);
+		snprintf(be->refusal, sizeof(be->refusal), "%s refused the jobs "
+		    "for now (%s): they stay queued and rtcd tries again every "
+		    "%d s", be->ops->name, why,
+		    (int)(RETRY_SUBMIT_NS / 1000000000LL));
+		d_waits_resolve(d, t->run->id, W_SUBMIT, RTC_OK, be->refusal);
+		d_waits_resolve(d, t->run->id, W_RESUBMIT, RTC_OK, be->refusal);
 	} else if (failed > 0) {
 		char msg[1400];
 

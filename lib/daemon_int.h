@@ -53,6 +53,8 @@ struct dbackend {
 	char busy_run[RTC_RUN_ID_MAX];  /* the run being submitted, if any */
 	int64_t next_poll;        /* mono ns; 0: not scheduled */
 	int64_t retry_at;         /* no submission before (after a refusal) */
+	char refusal[1400];       /* why it was refused, for runs submitted
+	                           * while rtcd waits to try again */
 	int64_t interval_ns;
 	char **cancel_ids;        /* waiting for the backend to be free */
 	size_t ncancel;

@@ -338,6 +338,11 @@ d_engine_submit_planned(struct rtc_daemon *d, struct dtask *t)
 		w->next = d->waits;
 		d->waits = w;
 	}
+	/* the backend refused the last submission and rtcd waits to try
+	 * again: say so now rather than when the wait is over */
+	if (dr->be != NULL && dr->be->retry_at != 0 &&
+	    rtc_clock_mono_ns() < dr->be->retry_at && dr->be->refusal[0] != '\0')
+		d_waits_resolve(d, run->id, W_SUBMIT, RTC_OK, dr->be->refusal);
 	if (dr->be != NULL)
 		d_engine_schedule(d, dr->be);
 	return;

@@ -138,4 +138,23 @@ kill "$pid2"
 wait_until 5 gone "$pid2" || fail "rtcd ignores SIGTERM"
 [ ! -e "$sock" ] || fail "socket left after SIGTERM"
 contains "$RTC_STATE_DIR/rtcd.log" "rtcd stopped"
+
+# a cluster that does not answer: the jobs stay queued with a note that
+# says so, and a second submit while rtcd waits to try again is told the
+# same at once instead of waiting for the retry
+need_data
+RTC_STATE_DIR=$T/state-noslurm
+: >"$T/empty-slurm.conf"
+export RTC_STATE_DIR SLURM_CONF="$T/empty-slurm.conf"
+for k in 1 2; do
+	t0=$(date +%s)
+	expect_status 0 "$RTC_BIN" submit "$DATA/ds001" --app "$APP" \
+	    --runtime none --backend slurm --participant-label 01 -o "$T/sl$k"
+	t1=$(date +%s)
+	[ $((t1 - t0)) -lt 10 ] || fail "submit $k took $((t1 - t0)) s"
+	contains "$T/out" "rtcd tries again every"
+done
+expect_status 0 "$RTC_BIN" status --json
+[ "$(jq_py "$T/out" "[r['state'] for r in j['runs']]")" = '["queued", "queued"]' ] ||
+    fail "runs of a silent cluster are not queued"
 echo "PASS"
