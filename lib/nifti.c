@@ -47,8 +47,8 @@ rtc_nifti_datatype(enum rtc_dtype t)
 	return 0;
 }
 
-static int
-dtype_of(int nifti_dt, enum rtc_dtype *out)
+int
+rtc_nifti_dtype(int nifti_dt, enum rtc_dtype *out)
 {
 	switch (nifti_dt) {
 	case DT_UINT8: *out = RTC_DT_UINT8; return 0;
@@ -263,7 +263,7 @@ rtc_nifti_read(const char *path, size_t max_bytes, struct rtc_volume **out,
 		ret = RTC_ERR_UNSUPPORTED;
 		goto out;
 	}
-	if (dtype_of(nim->datatype, &t) != 0) {
+	if (rtc_nifti_dtype(nim->datatype, &t) != 0) {
 		rtc_cause_set(cause, "%s: NIfTI data type %d is not supported",
 		    path, nim->datatype);
 		ret = RTC_ERR_UNSUPPORTED;

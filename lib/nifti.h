@@ -61,4 +61,8 @@ int rtc_nifti_header(const struct rtc_volume *vol,
 /* RET: the NIfTI datatype code of a dtype (DT_INT16 ...), 0 if none. */
 int rtc_nifti_datatype(enum rtc_dtype t);
 
+/* The dtype of a NIfTI datatype code. OUT: *out. RET: 0, or -1 for a code
+ * rtc does not handle (complex, RGB, int8, 64-bit integers...). */
+int rtc_nifti_dtype(int nifti_dt, enum rtc_dtype *out);
+
 #endif

@@ -32,6 +32,7 @@
 #include "fsutil.h"
 #include "live.h"
 #include "log.h"
+#include "nifti.h"
 #include "replay.h"
 #include "series.h"
 #include "volume.h"
@@ -87,21 +88,6 @@ struct rtc_replay {
 /* ---- NIfTI ------------------------------------------------------------ */
 
 static int
-dtype_of(int dt, enum rtc_dtype *out)
-{
-	switch (dt) {
-	case DT_UINT8: *out = RTC_DT_UINT8; return 0;
-	case DT_INT16: *out = RTC_DT_INT16; return 0;
-	case DT_UINT16: *out = RTC_DT_UINT16; return 0;
-	case DT_INT32: *out = RTC_DT_INT32; return 0;
-	case DT_UINT32: *out = RTC_DT_UINT32; return 0;
-	case DT_FLOAT32: *out = RTC_DT_FLOAT32; return 0;
-	case DT_FLOAT64: *out = RTC_DT_FLOAT64; return 0;
-	}
-	return -1;
-}
-
-static int
 open_nifti(struct rtc_replay *rp, const char *path, double tr,
     char **cause)
 {
@@ -128,7 +114,7 @@ open_nifti(struct rtc_replay *rp, const char *path, double tr,
 		    (long long)nim->ny, (long long)nim->nz, (long long)nt);
 		return RTC_ERR_UNSUPPORTED;
 	}
-	if (dtype_of(nim->datatype, &rp->dtype) != 0) {
+	if (rtc_nifti_dtype(nim->datatype, &rp->dtype) != 0) {
 		rtc_cause_set(cause, "%s: NIfTI data type %d is not supported",
 		    path, nim->datatype);
 		return RTC_ERR_UNSUPPORTED;

@@ -50,35 +50,18 @@ bench_live(struct rtc_ctx *ctx, int argc, char **argv)
 	struct rtc_replay *rp = NULL;
 	struct rtc_live *lv = NULL;
 	char tmpl[] = "/tmp/rtc-bench-live-XXXXXX", *tmp = NULL, *cause = NULL;
-	long v;
 	int ch, r, st, ret = 1;
 	json_t *j;
 
 	memset(&c, 0, sizeof(c));
 	while ((ch = getopt_long(argc, argv, "p:n:o:jh", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'p':
-			c.project = optarg;
-			break;
-		case 'n':
-			if (cmd_parse_long(optarg, 1, 100000000, &v) != 0)
-				return cmd_usage_error(e, "--volumes: a positive "
-				    "number");
-			c.max_volumes = v;
-			break;
-		case 'f':
-			c.feedback = optarg;
-			break;
-		case 'o':
-			c.out_dir = optarg;
-			break;
-		case 'j':
-			c.json = 1;
-			break;
 		case 'h':
 			return cmd_show_help(e);
 		default:
-			return cmd_usage_error(e, "unknown option");
+			if ((st = rt_common_option(e, &c, ch, optarg)) == 0)
+				break;
+			return st > 0 ? st : cmd_usage_error(e, "unknown option");
 		}
 	}
 	if (optind + 1 != argc)

@@ -58,16 +58,13 @@ live_exec(struct rtc_ctx *ctx, int argc, char **argv)
 	struct rtc_live *lv = NULL;
 	char *cause = NULL;
 	double tr = 0;
-	long v, port = -1;
-	int ch, nallow = 0, r, status;
+	long port = -1;
+	int ch, nallow = 0, r, st, status;
 
 	memset(&c, 0, sizeof(c));
 	memset(&so, 0, sizeof(so));
 	while ((ch = getopt_long(argc, argv, "p:w:o:n:jh", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'p':
-			c.project = optarg;
-			break;
 		case 'w':
 			watch = optarg;
 			break;
@@ -91,32 +88,16 @@ live_exec(struct rtc_ctx *ctx, int argc, char **argv)
 				    "AE titles of 1-16 characters", MAX_ALLOW);
 			allow[nallow++] = optarg;
 			break;
-		case 'o':
-			c.out_dir = optarg;
-			break;
-		case 'f':
-			c.feedback = optarg;
-			break;
-		case 'F':
-			c.files_dir = optarg;
-			break;
 		case 't':
 			if (cmd_parse_double(optarg, 0.05, 60.0, &tr) != 0)
 				return cmd_usage_error(e, "--tr: seconds, 0.05..60");
 			break;
-		case 'n':
-			if (cmd_parse_long(optarg, 1, 100000000, &v) != 0)
-				return cmd_usage_error(e, "--volumes: a positive "
-				    "number");
-			c.max_volumes = v;
-			break;
-		case 'j':
-			c.json = 1;
-			break;
 		case 'h':
 			return cmd_show_help(e);
 		default:
-			return cmd_usage_error(e, "unknown option");
+			if ((st = rt_common_option(e, &c, ch, optarg)) == 0)
+				break;
+			return st > 0 ? st : cmd_usage_error(e, "unknown option");
 		}
 	}
 	if (optind < argc)

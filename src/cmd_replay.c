@@ -111,15 +111,12 @@ replay_exec(struct rtc_ctx *ctx, int argc, char **argv)
 	const char *cache = NULL;
 	double pace = -1;
 	long v;
-	int ch, fast = 0, r, status, n = 0;
+	int ch, fast = 0, r, st, status, n = 0;
 
 	memset(&c, 0, sizeof(c));
 	memset(&sel, 0, sizeof(sel));
 	while ((ch = getopt_long(argc, argv, "p:o:n:jh", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'p':
-			c.project = optarg;
-			break;
 		case 'U':
 			sel.sub = optarg;
 			break;
@@ -142,31 +139,15 @@ replay_exec(struct rtc_ctx *ctx, int argc, char **argv)
 		case 'x':
 			fast = 1;
 			break;
-		case 'o':
-			c.out_dir = optarg;
-			break;
-		case 'f':
-			c.feedback = optarg;
-			break;
-		case 'F':
-			c.files_dir = optarg;
-			break;
-		case 'n':
-			if (cmd_parse_long(optarg, 1, 100000000, &v) != 0)
-				return cmd_usage_error(e, "--volumes: a positive "
-				    "number");
-			c.max_volumes = v;
-			break;
-		case 'j':
-			c.json = 1;
-			break;
 		case 'C':
 			cache = optarg;
 			break;
 		case 'h':
 			return cmd_show_help(e);
 		default:
-			return cmd_usage_error(e, "unknown option");
+			if ((st = rt_common_option(e, &c, ch, optarg)) == 0)
+				break;
+			return st > 0 ? st : cmd_usage_error(e, "unknown option");
 		}
 	}
 	if (optind + 1 != argc)

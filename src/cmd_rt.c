@@ -14,6 +14,38 @@
 #include "error.h"
 
 int
+rt_common_option(const struct cmd_entry *e, struct rt_common *c, int ch,
+    const char *arg)
+{
+	long v;
+
+	switch (ch) {
+	case 'p':
+		c->project = arg;
+		return 0;
+	case 'o':
+		c->out_dir = arg;
+		return 0;
+	case 'f':
+		c->feedback = arg;
+		return 0;
+	case 'F':
+		c->files_dir = arg;
+		return 0;
+	case 'n':
+		if (cmd_parse_long(arg, 1, 100000000, &v) != 0)
+			return cmd_usage_error(e, "--volumes: a positive number");
+		c->max_volumes = v;
+		return 0;
+	case 'j':
+		c->json = 1;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int
 rt_project(struct rtc_ctx *ctx, const struct cmd_entry *e, const char *spec,
     struct rtc_project **p)
 {

@@ -21,6 +21,15 @@ struct rt_common {
 	int json;                 /* --json */
 };
 
+/*
+ * Take one of the options above, by its short letter: p (--project),
+ * o (--out), f (--feedback), F (--files), n (--volumes), j (--json).
+ * RET: -1 when ch is none of them, 0 when taken, else the exit status of
+ * a usage error (printed).
+ */
+int rt_common_option(const struct cmd_entry *e, struct rt_common *c,
+    int ch, const char *arg);
+
 /* Load the project (named or "sample"). OUT: *p. RET: 0, or the exit
  * status after printing why. */
 int rt_project(struct rtc_ctx *ctx, const struct cmd_entry *e,
