@@ -12,6 +12,8 @@
 #ifndef RTC_KERN_INTERP_H
 #define RTC_KERN_INTERP_H
 
+#include <stdint.h>
+
 #include "kern_grid.h"
 
 enum rtc_interp {
@@ -45,5 +47,21 @@ float rtc_interp_sample(const float *img, int nx, int ny, int nz,
 int rtc_interp_resample(const float *src, const struct rtc_grid *src_grid,
     const struct rtc_grid *dst_grid, const double map[4][4],
     enum rtc_interp interp, float outside, float *dst);
+
+/*
+ * rtc_interp_resample() on part of dst only: on row r (voxels r * nx ..
+ * r * nx + nx - 1 of dst, r = k * ny + j) the voxels i with rows[2r] <= i <
+ * rows[2r + 1]; the others are left as they are. IN: rows (2 * ny * nz
+ * ints; NULL: every voxel), see rtc_interp_rows().
+ */
+int rtc_interp_resample_rows(const float *src,
+    const struct rtc_grid *src_grid, const struct rtc_grid *dst_grid,
+    const double map[4][4], enum rtc_interp interp, float outside,
+    const int *rows, float *dst);
+
+/* OUT: rows (2 * ny * nz ints), on each row of g the span from the first
+ * to the last voxel where need is nonzero (empty: 0, 0). */
+void rtc_interp_rows(const struct rtc_grid *g, const uint8_t *need,
+    int *rows);
 
 #endif

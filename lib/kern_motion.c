@@ -84,6 +84,7 @@ struct rtc_motion {
 	float *scratch;                   /* nvox: B-spline coefficients */
 	struct rtc_smooth *sm;            /* pre-smoothing (or NULL) */
 	float *svol;                      /* nvox: the smoothed volume */
+	int *rows;                        /* reslice spans, or NULL: all */
 };
 
 void
@@ -614,7 +615,24 @@ rtc_motion_free(struct rtc_motion *m)
 	free(m->svol);
 	free(m->acc);
 	free(m->scratch);
+	free(m->rows);
 	free(m);
+}
+
+int
+rtc_motion_reslice_only(struct rtc_motion *m, const uint8_t *need)
+{
+	int *rows = NULL;
+
+	if (need != NULL) {
+		rows = malloc(2 * (size_t)m->grid.ny * m->grid.nz * sizeof(int));
+		if (rows == NULL)
+			return RTC_ERR_NOMEM;
+		rtc_interp_rows(&m->grid, need, rows);
+	}
+	free(m->rows);
+	m->rows = rows;
+	return RTC_OK;
 }
 
 void
@@ -944,6 +962,6 @@ rtc_motion_reslice(struct rtc_motion *m, const float *vol,
 		img = m->scratch;
 	} else
 		interp = RTC_INTERP_LINEAR;
-	return rtc_interp_resample(img, &src, &m->grid, res->matrix, interp,
-	    0.0f, out);
+	return rtc_interp_resample_rows(img, &src, &m->grid, res->matrix,
+	    interp, 0.0f, m->rows, out);
 }

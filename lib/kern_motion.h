@@ -132,6 +132,15 @@ int rtc_motion_reslice(struct rtc_motion *m, const float *vol,
     const double affine[4][4], const struct rtc_motion_result *res,
     enum rtc_interp interp, float *out);
 
+/*
+ * Reslice only the voxels that will be read: rtc_motion_reslice() then
+ * writes, on each row of the grid, the span from the first to the last
+ * voxel where need is nonzero, and leaves the rest of out as it was.
+ * IN: need (nvox bytes; NULL: every voxel again). RET: RTC_OK or
+ * RTC_ERR_NOMEM (nothing changed). Call before the hot path.
+ */
+int rtc_motion_reslice_only(struct rtc_motion *m, const uint8_t *need);
+
 /* OUT: c[3], the rotation centre (centre of the reference grid). */
 void rtc_motion_center(const struct rtc_motion *m, double c[3]);
 

@@ -442,14 +442,16 @@ setup_rois(struct rtc_pipeline *pl, uint8_t **masks, char **cause)
 	return RTC_OK;
 }
 
+/* IN/OUT: need, where the voxels the classifier reads are set. */
 static int
-setup_classifier(struct rtc_pipeline *pl, uint8_t **masks, char **cause)
+setup_classifier(struct rtc_pipeline *pl, uint8_t **masks, uint8_t *need,
+    char **cause)
 {
 	const struct rtc_project *p = pl->p;
 	struct rtc_clf_opts co;
 	const uint8_t *fmask = pl->mask;
 	float *w = NULL;
-	size_t nf;
+	size_t nf, v;
 	int r;
 
 	if (!p->pipeline.classifier.enabled)
@@ -472,6 +474,9 @@ setup_classifier(struct rtc_pipeline *pl, uint8_t **masks, char **cause)
 			return RTC_ERR_NOMEM;
 		r = resample_image(&pl->weights_nii, &pl->g, RTC_INTERP_LINEAR,
 		    w, cause);
+		for (v = 0; r == RTC_OK && v < pl->nvox; v++)
+			if (w[v] != 0.0f)
+				need[v] = 1;
 		if (r == RTC_OK)
 			r = rtc_clf_new_linear(&pl->g, w, p->pipeline.classifier.bias,
 			    NULL, &co, &pl->clf, cause);
@@ -490,11 +495,36 @@ setup_classifier(struct rtc_pipeline *pl, uint8_t **masks, char **cause)
 	return rtc_clf_new_online(&pl->g, fmask, &co, &pl->clf, cause);
 }
 
+/*
+ * The resliced volume is read only where the GLM (the brain mask), the
+ * ROIs and the classifier look, unless it is smoothed after reslicing (the
+ * kernel reaches further): reslice just those voxels; the rest of rs
+ * stays 0. IN: masks (the ROIs'), need (the mask and the classifier's
+ * voxels; the ROIs' are added).
+ */
+static int
+limit_reslice(struct rtc_pipeline *pl, uint8_t **masks, uint8_t *need)
+{
+	const struct rtc_project *p = pl->p;
+	size_t v;
+	int i;
+
+	if (pl->motion == NULL || !p->pipeline.reslice ||
+	    (pl->smooth != NULL && !pl->share_smooth))
+		return RTC_OK;
+	for (i = 0; i < p->pipeline.n_rois; i++)
+		for (v = 0; masks[i] != NULL && v < pl->nvox; v++)
+			if (masks[i][v])
+				need[v] = 1;
+	memset(pl->rs, 0, pl->nvox * sizeof(float));
+	return rtc_motion_reslice_only(pl->motion, need);
+}
+
 int
 pl_setup(struct rtc_pipeline *pl, const struct rtc_volume *v, char **cause)
 {
 	const struct rtc_project *p = pl->p;
-	uint8_t *masks[RTC_PROJ_MAX_ROIS] = { NULL };
+	uint8_t *masks[RTC_PROJ_MAX_ROIS] = { NULL }, *need = NULL;
 	float *ref;
 	double fwhm = p->pipeline.smooth_fwhm_mm;
 	int i, r;
@@ -537,7 +567,14 @@ pl_setup(struct rtc_pipeline *pl, const struct rtc_volume *v, char **cause)
 		goto out;
 	if ((r = setup_rois(pl, masks, cause)) != RTC_OK)
 		goto out;
-	if ((r = setup_classifier(pl, masks, cause)) != RTC_OK)
+	if ((need = malloc(pl->nvox)) == NULL) {
+		r = RTC_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(need, pl->mask, pl->nvox);
+	if ((r = setup_classifier(pl, masks, need, cause)) != RTC_OK)
+		goto out;
+	if ((r = limit_reslice(pl, masks, need)) != RTC_OK)
 		goto out;
 	memset(pl->last_motion, 0, sizeof(pl->last_motion));
 	rtc_project_fbstate_init(&pl->fb);
@@ -550,6 +587,7 @@ pl_setup(struct rtc_pipeline *pl, const struct rtc_volume *v, char **cause)
 	    pl->mask_count, pl->centroid[0], pl->centroid[1],
 	    pl->centroid[2]);
 out:
+	free(need);
 	for (i = 0; i < RTC_PROJ_MAX_ROIS; i++)
 		free(masks[i]);
 	if (r != RTC_OK)

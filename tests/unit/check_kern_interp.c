@@ -188,6 +188,104 @@ START_TEST(test_resample_grids)
 }
 END_TEST
 
+/* Resampling a part of the grid: inside each row's span the same values,
+ * bit for bit, as resampling everything (and, for trilinear, as sampling
+ * each point on its own); outside the spans dst is left untouched. */
+START_TEST(test_resample_rows)
+{
+	const int nx = 24, ny = 22, nz = 18;
+	const double A[4][4] = { { 2.5, 0, 0, -30 }, { 0, 2.5, 0, -27 },
+	    { 0, 0, 3, -25 }, { 0, 0, 0, 1 } };
+	double map[4][4] = { { 1, 0, 0, 0 }, { 0, 1, 0, 0 }, { 0, 0, 1, 0 },
+	    { 0, 0, 0, 1 } }, inv[4][4], m[4][4];
+	struct rtc_grid g;
+	size_t n = (size_t)nx * ny * nz, v;
+	float *src = random_volume(nx, ny, nz, 21), *all, *part;
+	uint8_t *need;
+	int *rows, interp, i, j, k, inspan = 0, untouched = 0;
+	double a = 0.05;
+
+	rtc_grid_set(&g, nx, ny, nz, A);
+	/* a rotation about z and a shift: points leave the grid at the edges */
+	map[0][0] = cos(a);
+	map[0][1] = -sin(a);
+	map[1][0] = sin(a);
+	map[1][1] = cos(a);
+	map[0][3] = 1.7;
+	map[2][3] = -2.2;
+	all = malloc(n * sizeof(float));
+	part = malloc(n * sizeof(float));
+	need = calloc(n, 1);
+	rows = malloc(2 * (size_t)ny * nz * sizeof(int));
+	for (k = 0; k < nz; k++)
+		for (j = 0; j < ny; j++)
+			for (i = 0; i < nx; i++) {
+				double di = i - 11.5, dj = j - 10.5, dk = k - 8.5;
+
+				need[((size_t)k * ny + j) * nx + i] =
+				    di * di + dj * dj + dk * dk < 64.0;
+			}
+	rtc_interp_rows(&g, need, rows);
+	/* row through the centre: i from 4 to 19; an empty row: 0, 0 */
+	ck_assert_int_eq(rows[2 * (8 * ny + 10)], 4);
+	ck_assert_int_eq(rows[2 * (8 * ny + 10) + 1], 20);
+	ck_assert_int_eq(rows[0], 0);
+	ck_assert_int_eq(rows[1], 0);
+	for (interp = 0; interp < 2; interp++) {
+		enum rtc_interp ip = interp ? RTC_INTERP_BSPLINE :
+		    RTC_INTERP_LINEAR;
+
+		for (v = 0; v < n; v++)
+			part[v] = -7.0f;
+		ck_assert_int_eq(rtc_interp_resample(src, &g, &g, map, ip,
+		    0.0f, all), RTC_OK);
+		ck_assert_int_eq(rtc_interp_resample_rows(src, &g, &g, map, ip,
+		    0.0f, rows, part), RTC_OK);
+		for (k = 0; k < nz; k++)
+			for (j = 0; j < ny; j++)
+				for (i = 0; i < nx; i++) {
+					const int *sp = rows + 2 * (k * ny + j);
+
+					v = ((size_t)k * ny + j) * nx + i;
+					if (i >= sp[0] && i < sp[1]) {
+						ck_assert(part[v] == all[v]);
+						inspan++;
+					} else {
+						ck_assert(part[v] == -7.0f);
+						untouched++;
+					}
+				}
+	}
+	ck_assert_int_gt(inspan, 2 * 1500);
+	ck_assert_int_gt(untouched, 2 * 4000);
+	/* trilinear: each value is rtc_interp_sample()'s at that point */
+	ck_assert_int_eq(rtc_affine_invert(A, inv), RTC_OK);
+	rtc_affine_mul(inv, map, m);
+	rtc_affine_mul(m, A, m);
+	(void)rtc_interp_resample(src, &g, &g, map, RTC_INTERP_LINEAR, 0.0f,
+	    all);
+	for (k = 0; k < nz; k++)
+		for (j = 0; j < ny; j++)
+			for (i = 0; i < nx; i++) {
+				double x = m[0][0] * i + m[0][1] * j +
+				    m[0][2] * k + m[0][3];
+				double y = m[1][0] * i + m[1][1] * j +
+				    m[1][2] * k + m[1][3];
+				double z = m[2][0] * i + m[2][1] * j +
+				    m[2][2] * k + m[2][3];
+
+				ck_assert(all[((size_t)k * ny + j) * nx + i] ==
+				    rtc_interp_sample(src, nx, ny, nz,
+				    RTC_INTERP_LINEAR, x, y, z, 0.0f));
+			}
+	free(src);
+	free(all);
+	free(part);
+	free(need);
+	free(rows);
+}
+END_TEST
+
 START_TEST(test_coeffs_threads_bitwise)
 {
 	const int nx = 37, ny = 29, nz = 23;
@@ -259,6 +357,7 @@ kern_interp_suite(void)
 	tcase_add_test(tc, test_smooth_and_affine_functions);
 	tcase_add_test(tc, test_outside_and_edges);
 	tcase_add_test(tc, test_resample_grids);
+	tcase_add_test(tc, test_resample_rows);
 	tcase_add_test(tc, test_coeffs_threads_bitwise);
 	tcase_add_test(tc, test_grid_functions);
 	suite_add_tcase(s, tc);

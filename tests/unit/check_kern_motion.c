@@ -591,6 +591,26 @@ START_TEST(test_reslice)
 	ck_assert_double_lt(e_lin, e_raw / 5.0);
 	ck_assert_double_lt(e_bsp, e_lin);
 	ck_assert_double_lt(e_bsp, 2.0);
+	/* limited to the mask: the same values on the mask, the rest of out
+	 * untouched; NULL reslices everything again */
+	ck_assert_int_eq(rtc_motion_reslice(m, mov, NULL, &res,
+	    RTC_INTERP_LINEAR, ref), RTC_OK);
+	ck_assert_int_eq(rtc_motion_reslice_only(m, mask), RTC_OK);
+	for (v = 0; v < n; v++)
+		out[v] = -1.0f;
+	ck_assert_int_eq(rtc_motion_reslice(m, mov, NULL, &res,
+	    RTC_INTERP_LINEAR, out), RTC_OK);
+	cnt = 0;
+	for (v = 0; v < n; v++) {
+		if (mask[v])
+			ck_assert(out[v] == ref[v]);
+		cnt += out[v] == -1.0f;
+	}
+	ck_assert_uint_gt(cnt, n / 4);
+	ck_assert_int_eq(rtc_motion_reslice_only(m, NULL), RTC_OK);
+	ck_assert_int_eq(rtc_motion_reslice(m, mov, NULL, &res,
+	    RTC_INTERP_LINEAR, out), RTC_OK);
+	ck_assert_int_eq(memcmp(out, ref, n * sizeof(float)), 0);
 	rtc_motion_free(m);
 	free(ref);
 	free(mov);
