@@ -11,6 +11,8 @@
 # then `rtc status RUN --json` on that run, and `rtc cancel RUN`, checking
 # that the queue holds none of the run's tasks afterwards. Everything is
 # cancelled at the end. Medians over REPS repetitions; ratio = peer / rtc.
+# Before each repetition the cluster's daemons are let go idle (the
+# accounting of the previous one's cancelled jobs takes seconds).
 #
 # Needs the test cluster (tests/setup/slurm.sh start) and a build
 # (RTC_BIN, default build/src/rtc). N and REPS override the sizes.
@@ -63,6 +65,27 @@ while [ $i -le "$N" ]; do
 done
 echo "bench: $N participants in $DS"
 
+# Wait until the cluster's daemons are idle again: after 1,000 jobs are
+# cancelled slurmctld, slurmdbd and MariaDB spend seconds recording them,
+# and a measurement taken meanwhile would pay for the previous one's
+# aftermath. Idle: under 30 ms of their CPU time in a 0.5 s window.
+daemons_cpu() {
+	for p in $(pgrep -x 'slurmctld|slurmdbd|mariadbd|mysqld|slurmd'); do
+		awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+settle() {
+	n=120
+	while [ $n -gt 0 ]; do
+		a=$(daemons_cpu)
+		sleep 0.5
+		b=$(daemons_cpu)
+		[ $((b - a)) -lt 3 ] && return 0
+		n=$((n - 1))
+	done
+	echo "bench: the cluster's daemons did not go idle within 60 s" >&2
+}
+
 queued_by_name() { squeue -h -r -n "$1" -o %i 2>/dev/null | wc -l; }
 wait_empty_name() {
 	n=100
@@ -70,6 +93,8 @@ wait_empty_name() {
 		sleep 0.2; n=$((n - 1))
 	done
 }
+
+settle
 
 # ---- peer: one sbatch per participant ----
 cat >"$T/loop-job.sh" <<JOB
@@ -93,6 +118,7 @@ for r in $(seq 1 "$REPS"); do
 	echo $((t1 - t0)) >>"$T/loop.ms"
 	scancel --name=rtc-bench-loop
 	wait_empty_name rtc-bench-loop
+	settle
 done
 
 # ---- rtc ----
@@ -131,6 +157,7 @@ for r in $(seq 1 "$REPS"); do
 	left=$(squeue -h -r -j "$ids" -t PD,R -o %i | wc -l)
 	echo "bench: rtc rep $r: rtc cancel returned in $((c1 - c0)) ms; $left tasks pending or running after it"
 	[ "$left" -eq 0 ] || { echo "bench: the queue did not empty" >&2; exit 1; }
+	settle
 done
 
 loop=$(median <"$T/loop.ms")
