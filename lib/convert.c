@@ -345,6 +345,9 @@ rtc_convert_sidecar(const struct rtc_dicom_meta *m,
 	if (pe != NULL)
 		r |= set_str(o, axis_only ? "PhaseEncodingAxis" :
 		    "PhaseEncodingDirection", pe);
+	if (m->ge_pe_flipped >= 0)
+		r |= set_str(o, "PhaseEncodingPolarityGE", m->ge_pe_flipped ?
+		    "Flipped" : "Unflipped");
 	if (m->pe_dir != 0)
 		r |= set_str(o, "InPlanePhaseEncodingDirectionDICOM",
 		    m->pe_dir == 'C' ? "COL" : "ROW");

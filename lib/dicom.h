@@ -131,6 +131,8 @@ struct rtc_dicom_meta {
 	int ge_slice_order;       /* GE protocol SLICEORDER: 0 sequential,
 	                           * 1 interleaved; -1 unknown */
 	int ge_mb_factor;         /* GE protocol MBACCEL; -1 unknown */
+	int ge_pe_flipped;        /* GE PhaseEncodingPolarityGE: 1 Flipped,
+	                           * 0 Unflipped, -1 unknown */
 	double trigger_time;      /* (0018,1060), ms; < 0 unknown */
 	int echo_number;          /* (0018,0086) EchoNumbers; -1 unknown */
 
@@ -309,5 +311,18 @@ int rtc_dicom_slice_times_ge(int n, int mb, int order, double tr,
  */
 int rtc_dicom_ge_protocol(const void *blk, size_t len, int *slice_order,
     int *mb, char **cause);
+
+/*
+ * GE phase-encoding polarity from the binary header in (0043,102A)
+ * (UserDefinedData, "GEMS_PARM_01"), read as dcm2niix reads it: a 16-bit
+ * header offset at byte 24, the header's version (float, 5..40) there;
+ * from version 25.002 the fields sit 0x4C bytes further and the ky
+ * direction 0x8C bytes nearer. For an EPI (flag 0x800 at +0x3A), the
+ * pepolar bit (0x4 at +0x30) gives the polarity, inverted when the ky
+ * direction (+0x394) is bottom-up (2). OUT: *flipped (1 Flipped, 0
+ * Unflipped). RET: RTC_OK; RTC_ERR_NOT_FOUND (not an EPI);
+ * RTC_ERR_FORMAT (too short, an unknown version).
+ */
+int rtc_dicom_ge_pe_polarity(const void *hdr, size_t len, int *flipped);
 
 #endif

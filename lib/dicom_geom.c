@@ -418,3 +418,46 @@ out:
 	free(text);
 	return ret;
 }
+
+/* little-endian 16-bit value at p */
+static unsigned
+le16(const unsigned char *p)
+{
+	return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
+int
+rtc_dicom_ge_pe_polarity(const void *hdr, size_t len, int *flipped)
+{
+	const unsigned char *p = hdr;
+	size_t off, base, kydir = 0x394;
+	uint32_t bits;
+	float version;
+	int f;
+
+	if (len < 26)
+		return RTC_ERR_FORMAT;
+	off = le16(p + 24);
+	/* the smallest header dcm2niix accepts: the ky direction inside */
+	if (len < off + 916)
+		return RTC_ERR_FORMAT;
+	bits = (uint32_t)p[off] | (uint32_t)p[off + 1] << 8 |
+	    (uint32_t)p[off + 2] << 16 | (uint32_t)p[off + 3] << 24;
+	memcpy(&version, &bits, sizeof(version));
+	if (!(version >= 5.0f && version <= 40.0f))
+		return RTC_ERR_FORMAT;
+	base = off;
+	if (version >= 25.002f) {
+		base += 0x4c;
+		kydir -= 0x8c;
+	}
+	if (base + kydir + 2 > len || base + 0x3a + 2 > len)
+		return RTC_ERR_FORMAT;
+	if ((le16(p + base + 0x3a) & 0x800) == 0)
+		return RTC_ERR_NOT_FOUND;
+	f = (le16(p + base + 0x30) & 0x4) != 0;
+	if (le16(p + base + kydir) == 2)
+		f = !f;
+	*flipped = f;
+	return RTC_OK;
+}

@@ -9,8 +9,10 @@
  *            tile count, slice normal, slice times, PE polarity; the
  *            XA "SIEMENS MR SDI 02" per-frame block (0021,11FE) for
  *            slice times (0021,xx04) and PE polarity (0021,xx1C);
- *   GE       (0021,xx4F) LocationsInAcquisition ("GEMS_RELA_01") and the
- *            protocol block (0025,xx1B) ("GEMS_SERS_01") for slice order.
+ *   GE       (0021,xx4F) LocationsInAcquisition ("GEMS_RELA_01"), the
+ *            protocol block (0025,xx1B) ("GEMS_SERS_01") for slice order,
+ *            and the header in (0043,xx2A) ("GEMS_PARM_01") for the PE
+ *            polarity.
  * Private elements are found by their creator string, not by a fixed
  * block number. Multi-frame (enhanced) files read their functional
  * groups: per-frame values win over shared ones.
@@ -223,7 +225,7 @@ meta_init(struct rtc_dicom_meta *m)
 	m->pe_positive = -1;
 	m->temporal_index = m->stack_position = -1;
 	m->locations_in_acq = m->images_in_acq = -1;
-	m->ge_slice_order = m->ge_mb_factor = -1;
+	m->ge_slice_order = m->ge_mb_factor = m->ge_pe_flipped = -1;
 	m->trigger_time = -1.0;
 	m->echo_number = -1;
 	m->rescale_slope = 1.0;
@@ -276,14 +278,15 @@ read_csa(DcmItem *ds, struct rtc_dicom_meta *m, long *mosaic_n,
 	return RTC_OK;
 }
 
-/* GE: locations per volume and the protocol block's slice order. */
+/* GE: locations per volume, the protocol block's slice order, and the
+ * phase-encoding polarity of an EPI. */
 void
 read_ge(DcmItem *ds, struct rtc_dicom_meta *m)
 {
 	DcmTagKey key;
 	const Uint8 *p;
 	size_t n;
-	int so, mb;
+	int so, mb, flipped;
 
 	if (private_tag(ds, 0x0021, "GEMS_RELA_01", 0x4f, &key))
 		(void)get_int(ds, key, &m->locations_in_acq);
@@ -291,6 +294,13 @@ read_ge(DcmItem *ds, struct rtc_dicom_meta *m)
 	    rtc_dicom_ge_protocol(p, n, &so, &mb, NULL) == RTC_OK) {
 		m->ge_slice_order = so;
 		m->ge_mb_factor = mb;
+	}
+	/* Unflipped is the column direction's negative (anterior to
+	 * posterior for an axial EPI), as dcm2niix writes it */
+	if (private_bytes(ds, 0x0043, "GEMS_PARM_01", 0x2a, &p, &n) &&
+	    rtc_dicom_ge_pe_polarity(p, n, &flipped) == RTC_OK) {
+		m->ge_pe_flipped = flipped;
+		m->pe_positive = flipped ? 0 : 1;
 	}
 }
 

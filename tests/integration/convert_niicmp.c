@@ -15,8 +15,10 @@
  *   - the TR (pixdim[4], in s) agrees;
  *   - sidecars: RepetitionTime, EchoTime and FlipAngle agree; SliceTiming
  *     agrees slice by slice once our slice k is mapped to the reference's;
- *     PhaseEncodingDirection (or just its axis when one side gives only
- *     the axis) agrees after mapping the axis and its sign.
+ *     PhaseEncodingDirection (or just its axis when we give only the
+ *     axis and the reference does too) agrees after mapping the axis and
+ *     its sign; PhaseEncodingPolarityGE is the same on both sides or on
+ *     neither.
  * Reads the files with nifticlib and jansson only: nothing of rtc's own
  * code judges rtc's output. Exit 0 when all agree, 1 otherwise.
  */
@@ -198,7 +200,18 @@ compare_json(const char *pa, const char *pb, int nz)
 			die("phase encoding %s (ours) is not %s (reference)",
 			    da, db);
 	}
-	printf("niicmp: sidecars agree (TR, TE, flip, slice timing, PE)\n");
+	/* the reference knows the polarity: so must we */
+	if (json_object_get(b, "PhaseEncodingDirection") != NULL &&
+	    json_object_get(a, "PhaseEncodingDirection") == NULL)
+		die("the reference has PhaseEncodingDirection %s, we do not",
+		    db);
+	da = json_string_value(json_object_get(a, "PhaseEncodingPolarityGE"));
+	db = json_string_value(json_object_get(b, "PhaseEncodingPolarityGE"));
+	if ((da == NULL) != (db == NULL) || (da != NULL && strcmp(da, db) != 0))
+		die("PhaseEncodingPolarityGE %s (ours) is not %s (reference)",
+		    da != NULL ? da : "absent", db != NULL ? db : "absent");
+	printf("niicmp: sidecars agree (TR, TE, flip, slice timing, PE and "
+	    "its polarity)\n");
 	json_decref(a);
 	json_decref(b);
 }

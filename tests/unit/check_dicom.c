@@ -266,6 +266,82 @@ START_TEST(test_ge_protocol)
 }
 END_TEST
 
+/* A GE (0043,102A) header: the offset at byte 24, the version there,
+ * the EPI flag, the pepolar bit and the ky direction at their places. */
+static size_t
+ge_parm(unsigned char *b, size_t cap, unsigned off, float version, int epi,
+    int pepolar, int kydir)
+{
+	size_t base = off, ky = 0x394, n = off + 1024;
+	uint32_t bits;
+
+	ck_assert_uint_le(n, cap);
+	memset(b, 0, n);
+	b[24] = (unsigned char)(off & 0xff);
+	b[25] = (unsigned char)(off >> 8);
+	memcpy(&bits, &version, sizeof(bits));
+	b[off] = (unsigned char)bits;
+	b[off + 1] = (unsigned char)(bits >> 8);
+	b[off + 2] = (unsigned char)(bits >> 16);
+	b[off + 3] = (unsigned char)(bits >> 24);
+	if (version >= 25.002f) {
+		base += 0x4c;
+		ky -= 0x8c;
+	}
+	b[base + 0x3a + 1] = epi ? 0x08 : 0x00;          /* 0x800 */
+	b[base + 0x30] = pepolar ? 0x04 : 0x00;
+	b[base + ky] = (unsigned char)kydir;
+	return n;
+}
+
+START_TEST(test_ge_pe_polarity)
+{
+	unsigned char b[4096];
+	size_t n;
+	int f = -1;
+
+	/* version 24 (as the real MR750 series), top-down: the bit says it */
+	n = ge_parm(b, sizeof(b), 1544, 24.0f, 1, 0, 0);
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, n, &f), RTC_OK);
+	ck_assert_int_eq(f, 0);
+	n = ge_parm(b, sizeof(b), 1544, 24.0f, 1, 1, 0);
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, n, &f), RTC_OK);
+	ck_assert_int_eq(f, 1);
+	/* bottom-up ky inverts it (the real series: bit 0, ky 2: Flipped) */
+	n = ge_parm(b, sizeof(b), 1544, 24.0f, 1, 0, 2);
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, n, &f), RTC_OK);
+	ck_assert_int_eq(f, 1);
+	n = ge_parm(b, sizeof(b), 1544, 24.0f, 1, 1, 2);
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, n, &f), RTC_OK);
+	ck_assert_int_eq(f, 0);
+	/* version 27: the fields moved */
+	n = ge_parm(b, sizeof(b), 100, 27.0f, 1, 1, 0);
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, n, &f), RTC_OK);
+	ck_assert_int_eq(f, 1);
+	n = ge_parm(b, sizeof(b), 100, 27.0f, 1, 0, 2);
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, n, &f), RTC_OK);
+	ck_assert_int_eq(f, 1);
+	/* not an EPI: no polarity */
+	f = -1;
+	n = ge_parm(b, sizeof(b), 1544, 24.0f, 0, 1, 0);
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, n, &f), RTC_ERR_NOT_FOUND);
+	ck_assert_int_eq(f, -1);
+	/* an unknown version, NaN, a header offset past the end, too short */
+	n = ge_parm(b, sizeof(b), 1544, 3.0f, 1, 1, 0);
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, n, &f), RTC_ERR_FORMAT);
+	n = ge_parm(b, sizeof(b), 1544, NAN, 1, 1, 0);
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, n, &f), RTC_ERR_FORMAT);
+	n = ge_parm(b, sizeof(b), 1544, 24.0f, 1, 1, 0);
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, 1544 + 915, &f),
+	    RTC_ERR_FORMAT);
+	b[24] = 0xff;
+	b[25] = 0xff;
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, n, &f), RTC_ERR_FORMAT);
+	ck_assert_int_eq(rtc_dicom_ge_pe_polarity(b, 25, &f), RTC_ERR_FORMAT);
+	ck_assert_int_eq(f, -1);
+}
+END_TEST
+
 START_TEST(test_ge_protocol_bomb)
 {
 	/* 8 MiB of zeros inflates past the 4 MiB cap */
@@ -736,6 +812,7 @@ dicom_suite(void)
 	tcase_add_test(tc, test_slice_times_ge);
 	tcase_add_test(tc, test_ge_protocol);
 	tcase_add_test(tc, test_ge_protocol_bomb);
+	tcase_add_test(tc, test_ge_pe_polarity);
 	tcase_add_test(tc, test_sniff);
 	tcase_add_test(tc, test_read_e11_mosaic);
 	tcase_add_test(tc, test_buffers_reused);
