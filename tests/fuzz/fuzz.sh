@@ -9,7 +9,7 @@
 #                                   tests/fuzz/fuzz_NAME.c with libFuzzer
 #   fuzz.sh run SRCDIR SECONDS NAMES...
 #                                   run each harness for SECONDS on a copy
-#                                   of its seed corpus (tests/fuzz/work/NAME;
+#                                   of its seed corpus (tests/fuzz/runs/NAME;
 #                                   crashes go to tests/fuzz/crashes/), and
 #                                   print its executions and coverage
 #
@@ -121,9 +121,9 @@ build() {
 run() {
 	srcdir=$1 secs=$2
 	shift 2
-	mkdir -p tests/fuzz/work tests/fuzz/crashes
+	mkdir -p tests/fuzz/runs tests/fuzz/crashes
 	for n in "$@"; do
-		w=tests/fuzz/work/$n
+		w=tests/fuzz/runs/$n
 		mkdir -p "$w"
 		if [ -d "$srcdir/tests/fuzz/corpus/$n" ]; then
 			cp "$srcdir/tests/fuzz/corpus/$n"/* "$w"/ 2>/dev/null || :
@@ -131,14 +131,14 @@ run() {
 		case $n in
 		dicom|watch)
 			# DICOM seeds are made here, never copied from real data
-			if [ ! -d tests/fuzz/work/synth ]; then
-				src/rtc synth -o tests/fuzz/work/synth --volumes 2 \
+			if [ ! -d tests/fuzz/runs/synth ]; then
+				src/rtc synth -o tests/fuzz/runs/synth --volumes 2 \
 				    --matrix 16x16x4 >/dev/null
 			fi
-			find tests/fuzz/work/synth -name '*.dcm' -exec cp {} "$w"/ \;
+			find tests/fuzz/runs/synth -name '*.dcm' -exec cp {} "$w"/ \;
 			;;
 		esac
-		log=tests/fuzz/work/$n.log
+		log=tests/fuzz/runs/$n.log
 		# shellcheck disable=SC2046
 		tests/fuzz/fuzz_$n -max_total_time="$secs" -timeout=10 \
 		    -rss_limit_mb=4096 -print_final_stats=1 \
