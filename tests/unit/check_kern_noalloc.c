@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "alloc_count.h"
 #include "check_common.h"
 #include "error.h"
 #include "events.h"
@@ -22,69 +23,17 @@
 #include "kern_smooth.h"
 #include "kern_testutil.h"
 
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t s);
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
-int __real_posix_memalign(void **p, size_t a, size_t n);
-void *__real_aligned_alloc(size_t a, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t s);
-void *__wrap_realloc(void *p, size_t n);
-void __wrap_free(void *p);
-int __wrap_posix_memalign(void **p, size_t a, size_t n);
-void *__wrap_aligned_alloc(size_t a, size_t n);
-
-static int counting;
-static long calls;
-
-static void
-count(void)
-{
-	if (__atomic_load_n(&counting, __ATOMIC_RELAXED))
-		__atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
-}
-
-void *__wrap_malloc(size_t n) { count(); return __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t s) { count(); return __real_calloc(n, s); }
-void *__wrap_realloc(void *p, size_t n) { count(); return __real_realloc(p, n); }
-void __wrap_free(void *p) { if (p != NULL) count(); __real_free(p); }
-int __wrap_posix_memalign(void **p, size_t a, size_t n)
-{
-	count();
-	return __real_posix_memalign(p, a, n);
-}
-void *__wrap_aligned_alloc(size_t a, size_t n)
-{
-	count();
-	return __real_aligned_alloc(a, n);
-}
-
-static void
-begin(void)
-{
-	__atomic_store_n(&calls, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&counting, 1, __ATOMIC_SEQ_CST);
-}
-
-static long
-end(void)
-{
-	__atomic_store_n(&counting, 0, __ATOMIC_SEQ_CST);
-	return __atomic_load_n(&calls, __ATOMIC_SEQ_CST);
-}
-
 /* the counters see our own calls: prove it, so a zero means something */
 START_TEST(test_counter_works)
 {
 	char *volatile p;
 	long n;
 
-	begin();
+	alloc_count_begin();
 	p = malloc(10);
 	p[0] = 1;
 	free(p);
-	n = end();
+	n = alloc_count_end();
 	ck_assert_int_eq(n, 2);
 }
 END_TEST
@@ -128,7 +77,7 @@ START_TEST(test_motion_and_interp)
 	jump = phantom_volume(&g, 3.0);
 	out = malloc(rtc_grid_nvox(&g) * sizeof(float));
 	ck_assert_int_eq(rtc_motion_new(ref, &g, NULL, NULL, &m, NULL), RTC_OK);
-	begin();
+	alloc_count_begin();
 	/* cold (pyramid), warm, a jump (warm fails, pyramid), failure */
 	rc[0] = rtc_motion_register(m, mov, NULL, &res);
 	rc[1] = rtc_motion_register(m, ref, NULL, &res);
@@ -141,7 +90,7 @@ START_TEST(test_motion_and_interp)
 	rtc_interp_bspline_coeffs(out, g.nx, g.ny, g.nz);
 	rc[6] = rtc_interp_resample(out, &g, &g, NULL, RTC_INTERP_BSPLINE,
 	    0.0f, mov);
-	n = end();
+	n = alloc_count_end();
 	ck_assert_msg(n == 0, "%ld allocator calls", n);
 	for (i = 0; i < 7; i++)
 		ck_assert_int_eq(rc[i], RTC_OK);
@@ -216,7 +165,7 @@ START_TEST(test_smooth_glm_roi_classifier)
 		for (v = 0; v < nv; v++)
 			vol[v] = (float)(100.0 + trng_normal(&r) +
 			    (label && m0[v] ? 2.0 : 0.0));
-		begin();
+		alloc_count_begin();
 		rtc_smooth_apply(s, vol, work);
 		rtc_smooth_apply(s, work, work);
 		rtc_design_row(des, t, mot, row);
@@ -226,7 +175,7 @@ START_TEST(test_smooth_glm_roi_classifier)
 		rc[2] = rtc_clf_update(clf, work, label, &cr);
 		(void)rtc_events_regressor(ev, 0, t * 2.0);
 		(void)rtc_events_label(ev, t * 2.0, 4.0);
-		n = end();
+		n = alloc_count_end();
 		ck_assert_msg(n == 0, "volume %d: %ld allocator calls", t, n);
 		ck_assert_int_eq(rc[0], RTC_OK);
 		ck_assert(rc[1] == RTC_OK || (rc[1] == RTC_ERR_AGAIN && t < 12));

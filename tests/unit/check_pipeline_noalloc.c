@@ -1,6 +1,6 @@
 /*
  * The pipeline's per-volume path allocates nothing once its run is set
- * up. Linked with -Wl,--wrap for the allocator (as check_kern_noalloc),
+ * up. Linked with -Wl,--wrap for the allocator (tests/unit/alloc_count),
  * so every malloc/calloc/realloc/free/posix_memalign/aligned_alloc of
  * librtc passes through the counters; each test makes its volumes first,
  * sets the run up on its reference, then counts across
@@ -12,59 +12,8 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "alloc_count.h"
 #include "pipeline_testutil.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t s);
-void *__real_realloc(void *p, size_t n);
-void __real_free(void *p);
-int __real_posix_memalign(void **p, size_t a, size_t n);
-void *__real_aligned_alloc(size_t a, size_t n);
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t s);
-void *__wrap_realloc(void *p, size_t n);
-void __wrap_free(void *p);
-int __wrap_posix_memalign(void **p, size_t a, size_t n);
-void *__wrap_aligned_alloc(size_t a, size_t n);
-
-static int counting;
-static long calls;
-
-static void
-count(void)
-{
-	if (__atomic_load_n(&counting, __ATOMIC_RELAXED))
-		__atomic_add_fetch(&calls, 1, __ATOMIC_RELAXED);
-}
-
-void *__wrap_malloc(size_t n) { count(); return __real_malloc(n); }
-void *__wrap_calloc(size_t n, size_t s) { count(); return __real_calloc(n, s); }
-void *__wrap_realloc(void *p, size_t n) { count(); return __real_realloc(p, n); }
-void __wrap_free(void *p) { if (p != NULL) count(); __real_free(p); }
-int __wrap_posix_memalign(void **p, size_t a, size_t n)
-{
-	count();
-	return __real_posix_memalign(p, a, n);
-}
-void *__wrap_aligned_alloc(size_t a, size_t n)
-{
-	count();
-	return __real_aligned_alloc(a, n);
-}
-
-static void
-begin(void)
-{
-	__atomic_store_n(&calls, 0, __ATOMIC_SEQ_CST);
-	__atomic_store_n(&counting, 1, __ATOMIC_SEQ_CST);
-}
-
-static long
-end(void)
-{
-	__atomic_store_n(&counting, 0, __ATOMIC_SEQ_CST);
-	return __atomic_load_n(&calls, __ATOMIC_SEQ_CST);
-}
 
 /* the counters see librtc's calls too: prove it */
 START_TEST(test_counter_sees_library)
@@ -72,10 +21,10 @@ START_TEST(test_counter_sees_library)
 	struct rtc_volume *v;
 	long n;
 
-	begin();
+	alloc_count_begin();
 	v = rtc_volume_new(4, 4, 4, 1, RTC_DT_INT16);
 	rtc_volume_free(v);
-	n = end();
+	n = alloc_count_end();
 	ck_assert_int_ge(n, 2);
 }
 END_TEST
@@ -112,11 +61,11 @@ count_run(struct rtc_project *p, int nvol, int dummies, int warm,
 	for (t = 0; t < nvol; t++) {
 		tu_record(&r, v[t], t + 1);
 		if (t == warm)
-			begin();
+			alloc_count_begin();
 		bad += rtc_pipeline_process(pl, v[t], t < dummies, &r, NULL) !=
 		    RTC_OK;
 	}
-	n = end();
+	n = alloc_count_end();
 	ck_assert_int_eq(bad, 0);
 	*last = r;
 	rtc_pipeline_free(pl);
