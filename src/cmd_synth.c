@@ -45,28 +45,41 @@ parse_matrix(const char *s, int out[3])
 	return 0;
 }
 
-/* "X,Y,Z" -> voxel size in mm. RET: 0 or -1. */
+/* "A,B,..." -> n numbers, number i within [lo[i], hi[i]]. RET: 0 or -1. */
 static int
-parse_voxel(const char *s, double out[3])
+parse_numbers(const char *s, int n, const double *lo, const double *hi,
+    double *out)
 {
-	char buf[96], *p, *q;
-	double v[3];
+	char buf[128], *p, *q;
 	int i;
 
 	if (strlen(s) >= sizeof(buf))
 		return -1;
 	snprintf(buf, sizeof(buf), "%s", s);
 	p = buf;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < n; i++) {
 		q = strchr(p, ',');
-		if ((q == NULL) != (i == 2))
+		if ((q == NULL) != (i == n - 1))
 			return -1;
 		if (q != NULL)
 			*q = '\0';
-		if (cmd_parse_double(p, 0.1, 20.0, &v[i]) != 0)
+		if (cmd_parse_double(p, lo[i], hi[i], &out[i]) != 0)
 			return -1;
 		p = q != NULL ? q + 1 : p;
 	}
+	return 0;
+}
+
+/* "X,Y,Z" -> voxel size in mm. RET: 0 or -1. */
+static int
+parse_voxel(const char *s, double out[3])
+{
+	static const double lo[3] = { 0.1, 0.1, 0.1 };
+	static const double hi[3] = { 20.0, 20.0, 20.0 };
+	double v[3];
+
+	if (parse_numbers(s, 3, lo, hi, v) != 0)
+		return -1;
 	memcpy(out, v, sizeof(v));
 	return 0;
 }
@@ -75,25 +88,12 @@ parse_voxel(const char *s, double out[3])
 static int
 parse_roi(const char *s, struct rtc_synth_roi *roi)
 {
-	char buf[128], *p, *q;
+	static const double lo[4] = { -500.0, -500.0, -500.0, 0.5 };
+	static const double hi[4] = { 500.0, 500.0, 500.0, 200.0 };
 	double v[4];
-	int i;
 
-	if (strlen(s) >= sizeof(buf))
+	if (parse_numbers(s, 4, lo, hi, v) != 0)
 		return -1;
-	snprintf(buf, sizeof(buf), "%s", s);
-	p = buf;
-	for (i = 0; i < 4; i++) {
-		q = strchr(p, ',');
-		if ((q == NULL) != (i == 3))
-			return -1;
-		if (q != NULL)
-			*q = '\0';
-		if (cmd_parse_double(p, i < 3 ? -500.0 : 0.5, i < 3 ? 500.0 :
-		    200.0, &v[i]) != 0)
-			return -1;
-		p = q != NULL ? q + 1 : p;
-	}
 	roi->center[0] = -v[0];
 	roi->center[1] = -v[1];
 	roi->center[2] = v[2];
