@@ -20,28 +20,6 @@
 
 #define AWAITED 7
 
-static struct rtc_ctx *fz_ctx;
-
-static void
-fz_ctx_free(void)
-{
-	rtc_ctx_free(fz_ctx);
-	fz_ctx = NULL;
-}
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_ctx = rtc_ctx_new("fuzz");
-	if (fz_ctx == NULL)
-		abort();
-	rtc_log_set_level(fz_ctx->log, RTC_LOG_ERROR);
-	atexit(fz_ctx_free);
-	return 0;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -57,12 +35,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	late = (data[0] & 2) != 0;
 	data++;
 	size--;
-	if (fz_ctx == NULL)
-		LLVMFuzzerInitialize(NULL, NULL);
 	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	a = calloc(1, sizeof(*a));
 	FUZZ_CHECK(a != NULL);
-	a->ctx = fz_ctx;
+	a->ctx = fuzz_ctx();
 	a->argv = calloc(2, sizeof(*a->argv));
 	FUZZ_CHECK(a->argv != NULL);
 	a->argv[0] = strdup("analysis");

@@ -18,7 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ctx.h"
 #include "fsutil.h"
+#include "log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -55,6 +57,45 @@ fuzz_dir(void)
 		abort();
 	atexit(fuzz_dir_remove);
 	return fuzz_dir_path;
+}
+
+/* A context that logs errors only, made on first call, freed at exit. */
+static struct rtc_ctx *fuzz_ctx_ptr;
+
+static inline void
+fuzz_ctx_free(void)
+{
+	rtc_ctx_free(fuzz_ctx_ptr);
+	fuzz_ctx_ptr = NULL;
+}
+
+static inline struct rtc_ctx *
+fuzz_ctx(void)
+{
+	if (fuzz_ctx_ptr != NULL)
+		return fuzz_ctx_ptr;
+	if ((fuzz_ctx_ptr = rtc_ctx_new("fuzz")) == NULL)
+		abort();
+	rtc_log_set_level(fuzz_ctx_ptr->log, RTC_LOG_ERROR);
+	atexit(fuzz_ctx_free);
+	return fuzz_ctx_ptr;
+}
+
+/* The AWS lookups must not find this machine's own settings or files:
+ * HOME becomes the fuzz directory and the AWS variables are unset. */
+static inline void
+fuzz_aws_env_clear(void)
+{
+	static const char *const vars[] = { "AWS_PROFILE",
+	    "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
+	    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	    "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+	    "RTC_S3_ENDPOINT" };
+	size_t i;
+
+	setenv("HOME", fuzz_dir(), 1);
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		unsetenv(vars[i]);
 }
 
 /* Write data to dir/name (the directory must exist). Aborts on failure:

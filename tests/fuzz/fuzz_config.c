@@ -108,17 +108,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	/* the AWS lookups must not find this machine's own files */
-	setenv("HOME", fuzz_dir(), 1);
-	unsetenv("AWS_PROFILE");
-	unsetenv("AWS_DEFAULT_PROFILE");
-	unsetenv("AWS_REGION");
-	unsetenv("AWS_DEFAULT_REGION");
-	unsetenv("AWS_ACCESS_KEY_ID");
-	unsetenv("AWS_SECRET_ACCESS_KEY");
-	unsetenv("AWS_SHARED_CREDENTIALS_FILE");
-	unsetenv("AWS_CONFIG_FILE");
-	unsetenv("RTC_S3_ENDPOINT");
+	fuzz_aws_env_clear();
 	return 0;
 }
 

@@ -31,16 +31,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	snprintf(file_path, sizeof(file_path), "%s/aws", fuzz_dir());
-	setenv("HOME", fuzz_dir(), 1);
+	fuzz_aws_env_clear();
 	setenv("AWS_SHARED_CREDENTIALS_FILE", file_path, 1);
 	setenv("AWS_CONFIG_FILE", file_path, 1);
-	unsetenv("AWS_PROFILE");
-	unsetenv("AWS_DEFAULT_PROFILE");
-	unsetenv("AWS_REGION");
-	unsetenv("AWS_DEFAULT_REGION");
-	unsetenv("AWS_ACCESS_KEY_ID");
-	unsetenv("AWS_SECRET_ACCESS_KEY");
-	unsetenv("AWS_SESSION_TOKEN");
 	return 0;
 }
 

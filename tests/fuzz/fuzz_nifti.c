@@ -29,28 +29,6 @@
 
 #define READ_CAP ((size_t)64 << 20)
 
-static struct rtc_ctx *fz_ctx;
-
-static void
-fz_free(void)
-{
-	rtc_ctx_free(fz_ctx);
-	fz_ctx = NULL;
-}
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	fz_ctx = rtc_ctx_new("fuzz");
-	if (fz_ctx == NULL)
-		abort();
-	rtc_log_set_level(fz_ctx->log, RTC_LOG_ERROR);
-	atexit(fz_free);
-	return 0;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -62,8 +40,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	if (fz_ctx == NULL)
-		LLVMFuzzerInitialize(NULL, NULL);
 	name = (data[0] & 1) ? "image.nii.gz" : "image.nii";
 	fuzz_put(fuzz_dir(), name, data + 1, size - 1);
 	snprintf(path, sizeof(path), "%s/%s", fuzz_dir(), name);
@@ -77,7 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(cause);
 	cause = NULL;
 
-	if (rtc_replay_open(fz_ctx, path, NULL, &rp, &cause) == RTC_OK) {
+	if (rtc_replay_open(fuzz_ctx(), path, NULL, &rp, &cause) == RTC_OK) {
 		double tr = rtc_replay_tr(rp);
 
 		FUZZ_CHECK(tr == 0 || (tr > 0 && tr <= 600));

@@ -45,7 +45,6 @@ static const char *const tools[T_COUNT] = {
 
 static char *section[T_COUNT];
 static size_t section_len[T_COUNT];
-static struct rtc_ctx *fz_ctx;
 static char run_dir[4096], jobs_dir[4096], tmpl_dir[4096];
 
 int __wrap_rtc_process_run(const char *const argv[], const char *const *env,
@@ -90,23 +89,11 @@ __wrap_rtc_process_run(const char *const argv[], const char *const *env,
 	return RTC_OK;
 }
 
-static void
-fz_free(void)
-{
-	rtc_ctx_free(fz_ctx);
-	fz_ctx = NULL;
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	fz_ctx = rtc_ctx_new("fuzz");
-	if (fz_ctx == NULL)
-		abort();
-	rtc_log_set_level(fz_ctx->log, RTC_LOG_ERROR);
-	atexit(fz_free);
 	snprintf(run_dir, sizeof(run_dir), "%s/run", fuzz_dir());
 	snprintf(jobs_dir, sizeof(jobs_dir), "%s/jobs", run_dir);
 	snprintf(tmpl_dir, sizeof(tmpl_dir), "%s/templates", fuzz_dir());
@@ -140,13 +127,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i;
 	int r;
 
-	if (fz_ctx == NULL)
+	if (run_dir[0] == '\0')
 		LLVMFuzzerInitialize(NULL, NULL);
 	fuzz_split(data, size, '\0', section, section_len, T_COUNT);
 	conf = json_pack("{s:s,s:i}", "partition", "debug", "max_array_size",
 	    100);
 	FUZZ_CHECK(conf != NULL);
-	r = ops->open(fz_ctx, conf, &st, &cause);
+	r = ops->open(fuzz_ctx(), conf, &st, &cause);
 	FUZZ_CHECK(r == RTC_OK);
 
 	/* poll: three stored ids, two found by their submission's name */
