@@ -9,7 +9,6 @@
  */
 #include "rtc_build.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,27 +18,15 @@
 #include "error.h"
 #include "fetch.h"
 #include "fsutil.h"
+#include "openneuro.h"
 #include "stage.h"
-
-static int
-is_accession(const char *s)
-{
-	size_t i;
-
-	if (strncmp(s, "ds", 2) != 0)
-		return 0;
-	for (i = 2; i < 8; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return 0;
-	return s[8] == '\0' || s[8] == ':';
-}
 
 int
 rtc_stage_is_remote(const char *dataset)
 {
 	if (dataset == NULL || rtc_fs_is_dir(dataset))
 		return 0;
-	return is_accession(dataset) || strncmp(dataset, "s3://", 5) == 0;
+	return rtc_openneuro_is_ref(dataset) || strncmp(dataset, "s3://", 5) == 0;
 }
 
 static char *
@@ -66,7 +53,7 @@ stage_name(const char *dataset, char **cause)
 	const char *p;
 	size_t n;
 
-	if (is_accession(dataset)) {
+	if (rtc_openneuro_is_ref(dataset)) {
 		snprintf(name, sizeof(name), "%.8s", dataset);
 		return strdup(name);
 	}
@@ -108,7 +95,7 @@ rtc_stage_dataset(struct rtc_ctx *ctx, const struct rtc_stage_opts *o,
 	struct rtc_stage_result out;
 	char **inc = NULL, *root = NULL, *name = NULL, url[1200];
 	size_t i, ninc = 0;
-	int r, accession = is_accession(o->dataset);
+	int r, accession = rtc_openneuro_is_ref(o->dataset);
 
 	memset(&out, 0, sizeof(out));
 	if (!accession && strncmp(o->dataset, "s3://", 5) != 0) {

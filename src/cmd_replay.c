@@ -9,7 +9,6 @@
  */
 #include "rtc_build.h"
 
-#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,23 +22,9 @@
 #include "fetch.h"
 #include "fsutil.h"
 #include "live.h"
+#include "openneuro.h"
 #include "project.h"
 #include "replay.h"
-
-/* RET: nonzero for an OpenNeuro accession, "ds" and six digits with an
- * optional ":TAG". */
-static int
-is_accession(const char *s)
-{
-	int i;
-
-	if (strncmp(s, "ds", 2) != 0)
-		return 0;
-	for (i = 2; i < 8; i++)
-		if (!isdigit((unsigned char)s[i]))
-			return 0;
-	return s[8] == '\0' || s[8] == ':';
-}
 
 /*
  * SOURCE -> a local input for rtc_replay_open(). IN: cache, where remote
@@ -55,7 +40,7 @@ resolve_source(struct rtc_ctx *ctx, const char *source,
 	char *root = NULL;
 	int r;
 
-	if (is_accession(source) && !rtc_fs_is_dir(source)) {
+	if (rtc_openneuro_is_ref(source) && !rtc_fs_is_dir(source)) {
 		if (sel->sub == NULL || sel->task == NULL) {
 			rtc_cause_set(cause, "%s: say which run to fetch with "
 			    "--sub L and --task L (and --ses, --run where the "
