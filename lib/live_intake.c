@@ -105,18 +105,12 @@ rtc_live_intake_decoded(struct rtc_live_intake *in, struct rtc_volume *v,
 	return rtc_live_push(lv, out, ready_ns, rtc_clock_mono_ns());
 }
 
-int
-rtc_live_intake_buffer(struct rtc_live_intake *in, const void *buf,
-    size_t len, const char *name, int64_t ready_ns, char **cause)
+/* After the decode of v from name (r, why): on to the pipeline, or the
+ * volume back to the pool and the failure reported. RET: r or the push's. */
+static int
+intake_decoded(struct rtc_live_intake *in, struct rtc_volume *v,
+    const char *name, int r, char *why, int64_t ready_ns, char **cause)
 {
-	struct rtc_volume *v = rtc_live_get_free(in->lv);
-	char *why = NULL;
-	int r;
-
-	if (v == NULL)
-		return RTC_ERR_NOMEM;
-	r = rtc_dicom_read_buffer(in->dec, buf, len, name, 0, &in->meta, v,
-	    &why);
 	if (r == RTC_OK)
 		r = rtc_live_intake_decoded(in, v, ready_ns, &why);
 	else
@@ -134,6 +128,21 @@ rtc_live_intake_buffer(struct rtc_live_intake *in, const void *buf,
 }
 
 int
+rtc_live_intake_buffer(struct rtc_live_intake *in, const void *buf,
+    size_t len, const char *name, int64_t ready_ns, char **cause)
+{
+	struct rtc_volume *v = rtc_live_get_free(in->lv);
+	char *why = NULL;
+	int r;
+
+	if (v == NULL)
+		return RTC_ERR_NOMEM;
+	r = rtc_dicom_read_buffer(in->dec, buf, len, name, 0, &in->meta, v,
+	    &why);
+	return intake_decoded(in, v, name, r, why, ready_ns, cause);
+}
+
+int
 rtc_live_intake_file(struct rtc_live_intake *in, const char *path,
     int64_t ready_ns, char **cause)
 {
@@ -144,20 +153,7 @@ rtc_live_intake_file(struct rtc_live_intake *in, const char *path,
 	if (v == NULL)
 		return RTC_ERR_NOMEM;
 	r = rtc_dicom_read_file(in->dec, path, 0, &in->meta, v, &why);
-	if (r == RTC_OK)
-		r = rtc_live_intake_decoded(in, v, ready_ns, &why);
-	else
-		rtc_rtqueue_recycle(in->lv->q, v);
-	if (r != RTC_OK) {
-		rtc_live_intake_failed(in, path, r, why);
-		if (cause != NULL) {
-			free(*cause);
-			*cause = why;
-			why = NULL;
-		}
-	}
-	free(why);
-	return r;
+	return intake_decoded(in, v, path, r, why, ready_ns, cause);
 }
 
 int
