@@ -23,14 +23,15 @@
 
 /*
  * Prefilter m lines of n samples in place: line l, sample t at
- * c[l + t * ts] (the lines are contiguous "lanes"). Every step is written
- * for all m lanes at once, so the inner loops run over contiguous memory
- * and vectorise. All state lives in c itself: c[0] accumulates the causal
- * initial value, and each recursion reads the value it stored one step
- * before. prefilter_lines() is the same for lines ls floats apart.
+ * c[l * ls + t * ts]. Every step is written for all m lines at once; with
+ * ls = 1 (contiguous "lanes") the inner loops run over
+ * contiguous memory and vectorise. All state lives in c itself: c[0]
+ * accumulates the causal initial value, and each recursion reads the
+ * value it stored one step before. Inlined into each caller, so the
+ * stride is a constant where it is one.
  */
-static void
-prefilter_lanes(float *c, size_t n, ptrdiff_t ts, size_t m)
+static inline __attribute__((always_inline)) void
+prefilter(float *c, size_t n, ptrdiff_t ts, size_t m, ptrdiff_t ls)
 {
 	const float z = (float)BSPLINE_POLE;
 	const float lambda = (float)((1.0 - BSPLINE_POLE) *
@@ -49,80 +50,6 @@ prefilter_lanes(float *c, size_t n, ptrdiff_t ts, size_t m)
 			float *ct = c + (ptrdiff_t)t * ts;
 
 #pragma omp simd
-			for (l = 0; l < m; l++)
-				c[l] += zt * ct[l];
-			zt *= z;
-		}
-	} else {
-		double zn = BSPLINE_POLE, z2n = pow(BSPLINE_POLE, (double)(n - 1));
-		float last = (float)z2n, norm;
-		float *cl = c + (ptrdiff_t)(n - 1) * ts;
-
-		z2n = z2n * z2n / BSPLINE_POLE;
-		for (t = 1; t + 1 < n; t++) {
-			float w = (float)(zn + z2n);
-			float *ct = c + (ptrdiff_t)t * ts;
-
-			for (l = 0; l < m; l++)
-				c[l] += w * ct[l];
-			zn *= BSPLINE_POLE;
-			z2n /= BSPLINE_POLE;
-		}
-		norm = (float)(1.0 / (1.0 - zn * zn));
-		for (l = 0; l < m; l++)
-			c[l] = (c[l] +
-			    last * cl[l]) * norm;
-	}
-#pragma omp simd
-	for (l = 0; l < m; l++)
-		c[l] *= lambda;
-	/* causal recursion */
-	for (t = 1; t < n; t++) {
-		float *ct = c + (ptrdiff_t)t * ts, *cp = ct - ts;
-
-#pragma omp simd
-		for (l = 0; l < m; l++)
-			ct[l] = lambda * ct[l] +
-			    z * cp[l];
-	}
-	/* anti-causal initial value and recursion */
-	{
-		float *cl = c + (ptrdiff_t)(n - 1) * ts, *cq = cl - ts;
-
-#pragma omp simd
-		for (l = 0; l < m; l++)
-			cl[l] = za * (cl[l] +
-			    z * cq[l]);
-	}
-	for (t = n - 1; t-- > 0;) {
-		float *ct = c + (ptrdiff_t)t * ts, *cn = ct + ts;
-
-#pragma omp simd
-		for (l = 0; l < m; l++)
-			ct[l] = z * (cn[l] -
-			    ct[l]);
-	}
-}
-
-static void
-prefilter_lines(float *c, size_t n, ptrdiff_t ts, size_t m, ptrdiff_t ls)
-{
-	const float z = (float)BSPLINE_POLE;
-	const float lambda = (float)((1.0 - BSPLINE_POLE) *
-	    (1.0 - 1.0 / BSPLINE_POLE));
-	const float za = (float)(BSPLINE_POLE / (BSPLINE_POLE * BSPLINE_POLE -
-	    1.0));
-	size_t l, t;
-
-	if (n < 2)
-		return;
-	/* causal initial value (mirror boundary), accumulated into c[0] */
-	if (n > BSPLINE_HORIZON) {
-		float zt = z;
-
-		for (t = 1; t < BSPLINE_HORIZON; t++) {
-			float *ct = c + (ptrdiff_t)t * ts;
-
 			for (l = 0; l < m; l++)
 				c[(ptrdiff_t)l * ls] += zt * ct[(ptrdiff_t)l * ls];
 			zt *= z;
@@ -147,12 +74,14 @@ prefilter_lines(float *c, size_t n, ptrdiff_t ts, size_t m, ptrdiff_t ls)
 			c[(ptrdiff_t)l * ls] = (c[(ptrdiff_t)l * ls] +
 			    last * cl[(ptrdiff_t)l * ls]) * norm;
 	}
+#pragma omp simd
 	for (l = 0; l < m; l++)
 		c[(ptrdiff_t)l * ls] *= lambda;
 	/* causal recursion */
 	for (t = 1; t < n; t++) {
 		float *ct = c + (ptrdiff_t)t * ts, *cp = ct - ts;
 
+#pragma omp simd
 		for (l = 0; l < m; l++)
 			ct[(ptrdiff_t)l * ls] = lambda * ct[(ptrdiff_t)l * ls] +
 			    z * cp[(ptrdiff_t)l * ls];
@@ -161,6 +90,7 @@ prefilter_lines(float *c, size_t n, ptrdiff_t ts, size_t m, ptrdiff_t ls)
 	{
 		float *cl = c + (ptrdiff_t)(n - 1) * ts, *cq = cl - ts;
 
+#pragma omp simd
 		for (l = 0; l < m; l++)
 			cl[(ptrdiff_t)l * ls] = za * (cl[(ptrdiff_t)l * ls] +
 			    z * cq[(ptrdiff_t)l * ls]);
@@ -168,6 +98,7 @@ prefilter_lines(float *c, size_t n, ptrdiff_t ts, size_t m, ptrdiff_t ls)
 	for (t = n - 1; t-- > 0;) {
 		float *ct = c + (ptrdiff_t)t * ts, *cn = ct + ts;
 
+#pragma omp simd
 		for (l = 0; l < m; l++)
 			ct[(ptrdiff_t)l * ls] = z * (cn[(ptrdiff_t)l * ls] -
 			    ct[(ptrdiff_t)l * ls]);
@@ -200,23 +131,23 @@ rtc_interp_bspline_coeffs(float *c, int nx, int ny, int nz)
 				for (t = 0; t < (size_t)nx; t++)
 					tile[t * 8 + l] = l < m ?
 					    base[(ptrdiff_t)l * sy + t] : 0.0f;
-			prefilter_lanes(tile, (size_t)nx, 8, 8);
+			prefilter(tile, (size_t)nx, 8, 8, 1);
 			for (l = 0; l < m; l++)
 				for (t = 0; t < (size_t)nx; t++)
 					base[(ptrdiff_t)l * sy + t] = tile[t * 8 + l];
 		} else
-			prefilter_lines(base, (size_t)nx, 1, m, sy);
+			prefilter(base, (size_t)nx, 1, m, sy);
 	}
 	/* along j: per slice, all i at once */
 #pragma omp parallel for schedule(static)
 	for (k = 0; k < nz; k++)
-		prefilter_lanes(c + (ptrdiff_t)k * sz, (size_t)ny, sy,
-		    (size_t)nx);
+		prefilter(c + (ptrdiff_t)k * sz, (size_t)ny, sy,
+		    (size_t)nx, 1);
 	/* along k: per row j, all i at once */
 #pragma omp parallel for schedule(static)
 	for (j = 0; j < ny; j++)
-		prefilter_lanes(c + (ptrdiff_t)j * sy, (size_t)nz, sz,
-		    (size_t)nx);
+		prefilter(c + (ptrdiff_t)j * sy, (size_t)nz, sz,
+		    (size_t)nx, 1);
 }
 
 static inline int
